@@ -1,0 +1,332 @@
+//! The container engine: the only place engine processes are started.
+//!
+//! Commands are data ([`EngineCommand`]: an argv vector and optional stdin bytes); builders elsewhere
+//! return them and tests compare them exactly. Running goes through duct with argv vectors, never a
+//! shell. A streaming run forwards SIGINT/SIGTERM/SIGHUP to the child and reports the child's exit code
+//! (128+n for a signal) so the binary can pass it through.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// Environment variable naming the engine program (also `--engine`).
+pub const ENGINE_ENV: &str = "DS01_BUILD_ENGINE";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Docker,
+    Podman,
+}
+
+/// A container engine CLI: its program (name or path) and flavour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Engine {
+    program: String,
+    kind: EngineKind,
+    verbose: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// The engine ran and failed; `code` is what the binary should exit with.
+    #[error("`{command}` exited with code {code}{}", stderr_suffix(.stderr))]
+    Failed {
+        command: String,
+        code: i32,
+        stderr: String,
+    },
+    #[error("cannot run `{program}`: {source} (install docker or podman, or set {ENGINE_ENV})")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    /// The exit code the binary passes through for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EngineError::Failed { code, .. } => *code,
+            EngineError::Spawn { .. } => 127,
+        }
+    }
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    let s = stderr.trim();
+    if s.is_empty() {
+        String::new()
+    } else {
+        // Keep the error one line: join the engine's lines.
+        format!(
+            ": {}",
+            s.lines().map(str::trim).collect::<Vec<_>>().join(" | ")
+        )
+    }
+}
+
+impl Engine {
+    /// Choose the engine: an explicit program (flag or `DS01_BUILD_ENGINE`), else `docker` when it is
+    /// on PATH, else `podman` when it is, else `docker` (running then fails with a clear error).
+    pub fn detect(explicit: Option<&str>, verbose: bool) -> Engine {
+        let program = match explicit.filter(|p| !p.is_empty()) {
+            Some(p) => p.to_string(),
+            None => {
+                if find_on_path("docker").is_some() || find_on_path("podman").is_none() {
+                    "docker".to_string()
+                } else {
+                    "podman".to_string()
+                }
+            }
+        };
+        Engine::new(program, verbose)
+    }
+
+    pub fn new(program: impl Into<String>, verbose: bool) -> Engine {
+        let program = program.into();
+        let base = Path::new(&program)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = if base.contains("podman") {
+            EngineKind::Podman
+        } else {
+            EngineKind::Docker
+        };
+        Engine {
+            program,
+            kind,
+            verbose,
+        }
+    }
+
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    pub fn kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    /// A command `PROGRAM ARGS...`.
+    pub fn command<I, S>(&self, args: I) -> EngineCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut argv = vec![self.program.clone()];
+        argv.extend(args.into_iter().map(Into::into));
+        EngineCommand {
+            argv,
+            stdin: None,
+            verbose: self.verbose,
+        }
+    }
+}
+
+/// One engine invocation as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineCommand {
+    /// `argv[0]` is the engine program.
+    pub argv: Vec<String>,
+    /// Bytes fed to the child's stdin (e.g. a Dockerfile for `-f -`).
+    pub stdin: Option<Vec<u8>>,
+    verbose: bool,
+}
+
+impl EngineCommand {
+    pub fn with_stdin(mut self, bytes: Vec<u8>) -> Self {
+        self.stdin = Some(bytes);
+        self
+    }
+
+    /// The command shell-quoted, copy-pasteable.
+    pub fn display(&self) -> String {
+        shell_words::join(&self.argv)
+    }
+
+    fn expression(&self) -> duct::Expression {
+        let mut expr = duct::cmd(&self.argv[0], &self.argv[1..]);
+        if let Some(bytes) = &self.stdin {
+            expr = expr.stdin_bytes(bytes.clone());
+        }
+        expr.unchecked()
+    }
+
+    fn trace(&self) {
+        if self.verbose {
+            eprintln!("+ {}", self.display());
+        }
+    }
+
+    fn spawn_error(&self, source: std::io::Error) -> EngineError {
+        EngineError::Spawn {
+            program: self.argv[0].clone(),
+            source,
+        }
+    }
+
+    /// Run with the child's stdout sent to our stderr (our stdout stays free for results) and stderr
+    /// inherited. Signals reaching us are forwarded to the child. A non-zero exit is an error carrying
+    /// the code to pass through.
+    pub fn run_streaming(&self) -> Result<(), EngineError> {
+        self.trace();
+        let handle = self
+            .expression()
+            .stdout_to_stderr()
+            .start()
+            .map_err(|e| self.spawn_error(e))?;
+        let _forwarder = forward_signals(handle.pids());
+        let output = handle.wait().map_err(|e| self.spawn_error(e))?;
+        match status_code(&output.status) {
+            0 => Ok(()),
+            code => Err(EngineError::Failed {
+                command: self.display(),
+                code,
+                stderr: String::new(),
+            }),
+        }
+    }
+
+    /// Run and capture stdout (returned) and stderr (kept in the error).
+    pub fn output(&self) -> Result<String, EngineError> {
+        self.trace();
+        let output = self
+            .expression()
+            .stdout_capture()
+            .stderr_capture()
+            .run()
+            .map_err(|e| self.spawn_error(e))?;
+        match status_code(&output.status) {
+            0 => Ok(String::from_utf8_lossy(&output.stdout).into_owned()),
+            code => Err(EngineError::Failed {
+                command: self.display(),
+                code,
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            }),
+        }
+    }
+}
+
+/// The exit code to report for a child's status: its code, or 128+n when killed by signal n.
+pub fn status_code(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        (None, None) => 1,
+    }
+}
+
+/// Forwards SIGINT, SIGTERM and SIGHUP to the child while alive; unregisters on drop.
+struct SignalForwarder(Option<signal_hook::iterator::Handle>);
+
+impl Drop for SignalForwarder {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.close();
+        }
+    }
+}
+
+fn forward_signals(pids: Vec<u32>) -> SignalForwarder {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return SignalForwarder(None);
+    };
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if let Ok(sig) = Signal::try_from(sig) {
+                for pid in &pids {
+                    let _ = kill(Pid::from_raw(*pid as i32), sig);
+                }
+            }
+        }
+    });
+    SignalForwarder(Some(handle))
+}
+
+/// Look `name` up on PATH like a shell would (without running one).
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_else(OsString::new);
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_follows_program_name() {
+        assert_eq!(Engine::new("docker", false).kind(), EngineKind::Docker);
+        assert_eq!(
+            Engine::new("/usr/bin/podman", false).kind(),
+            EngineKind::Podman
+        );
+        assert_eq!(
+            Engine::new("/opt/podman-remote", false).kind(),
+            EngineKind::Podman
+        );
+    }
+
+    #[test]
+    fn explicit_engine_wins() {
+        assert_eq!(Engine::detect(Some("podman"), false).program(), "podman");
+    }
+
+    #[test]
+    fn display_is_shell_quoted() {
+        let cmd = Engine::new("docker", false).command(["build", "--label", "a=$HOME x", "."]);
+        assert_eq!(cmd.display(), "docker build --label 'a=$HOME x' .");
+    }
+
+    #[test]
+    fn captured_failure_keeps_code_and_stderr() {
+        let cmd = Engine::new("sh", false).command(["-c", "echo oops >&2; exit 7"]);
+        let err = cmd.output().unwrap_err();
+        assert_eq!(err.exit_code(), 7);
+        assert!(err.to_string().contains("oops"), "{err}");
+    }
+
+    #[test]
+    fn stdin_reaches_the_child() {
+        let cmd = Engine::new("cat", false)
+            .command(Vec::<String>::new())
+            .with_stdin(b"FROM scratch\n".to_vec());
+        assert_eq!(cmd.output().unwrap(), "FROM scratch\n");
+    }
+
+    #[test]
+    fn missing_program_is_a_spawn_error() {
+        let err = Engine::new("/nonexistent/docker", false)
+            .command(["info"])
+            .output()
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 127);
+        assert!(err.to_string().contains(ENGINE_ENV));
+    }
+
+    #[test]
+    fn streaming_passes_exit_code_through() {
+        let err = Engine::new("sh", false)
+            .command(["-c", "exit 7"])
+            .run_streaming()
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 7);
+    }
+}

@@ -1,0 +1,9 @@
+//! ds01-build as a library: profile → labels → argv computation, the engine layer, and the readers.
+//!
+//! The binary (`src/main.rs`) is a thin shell over [`commands::run`].
+
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod labels;
+pub mod schema;

@@ -1,0 +1,24 @@
+//! ds01-build: stamps container images and containers with namespaced labels, and reads them back.
+//!
+//! `main` only parses flags, calls [`commands::run`], and turns the outcome into an exit code:
+//! the command's own code, an engine's exit code passed through, or 2 for bad input.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ds01_build::{cli, commands};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => exit_code(code),
+        Err(err) => {
+            eprintln!("ds01-build: error: {err:#}");
+            exit_code(commands::error_exit_code(&err))
+        }
+    }
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}

@@ -1,0 +1,534 @@
+//! The `ds01.*` container label schema: one table, everything else derived from it.
+//!
+//! Each [`KeySpec`] names a key, its value type, who sets it, the legacy keys it replaces (read-only,
+//! from the `aime.mlc.*` namespace or older `ds01.*` spellings) and, for deprecated keys, the key that
+//! replaces them. Validation on `create`, the legacy mapping the readers use, `lint`'s typed checks
+//! and `docs/LABEL_SCHEMA.md` all come from [`KEYS`].
+
+use serde::Serialize;
+
+/// The DS01 namespace prefix.
+pub const NAMESPACE: &str = "ds01.";
+/// The legacy AIME namespace: the bare key (`aime.mlc` = user) and its children.
+pub const LEGACY_NAMESPACE: &str = "aime.mlc";
+
+/// What a label value must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "values", rename_all = "snake_case")]
+pub enum ValueType {
+    /// Any string.
+    String,
+    /// `true` or `false`.
+    Boolean,
+    /// One of a fixed set of values.
+    Enum(&'static [&'static str]),
+    /// ISO 8601 / RFC 3339 timestamp.
+    Timestamp,
+    /// ISO 8601 UTC timestamp ending in `Z`, e.g. `2026-11-23T17:16:57Z`.
+    UtcTimestamp,
+    /// Comma-separated list of non-empty items.
+    CommaList,
+    /// Comma-separated list of `gpu:mig` slots, e.g. `0:0,0:1`.
+    SlotList,
+    /// An absolute host path.
+    Path,
+    /// A non-negative whole number, as a string.
+    Number,
+}
+
+/// Who is expected to write a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Writer {
+    /// `ds01-build create`.
+    Create,
+    /// The GPU allocator.
+    GpuAllocator,
+    /// The resource enforcer (systemd slices).
+    Enforcer,
+    /// An administrator or user action after create (docker create only: labels are immutable).
+    Admin,
+    /// No longer written by anyone.
+    Nobody,
+}
+
+impl Writer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Writer::Create => "ds01-build create",
+            Writer::GpuAllocator => "GPU allocator",
+            Writer::Enforcer => "resource enforcer",
+            Writer::Admin => "admin",
+            Writer::Nobody => "nobody (deprecated)",
+        }
+    }
+}
+
+/// One `ds01.*` key.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeySpec {
+    pub key: &'static str,
+    #[serde(flatten)]
+    pub value_type: ValueType,
+    pub description: &'static str,
+    pub set_by: Writer,
+    /// Required on every container `create` makes.
+    pub required: bool,
+    /// Older keys this one replaces; readers fall back to them in this order.
+    pub legacy: &'static [&'static str],
+    /// For a deprecated key: the key to use instead.
+    pub replaced_by: Option<&'static str>,
+}
+
+impl KeySpec {
+    pub fn deprecated(&self) -> bool {
+        self.replaced_by.is_some()
+    }
+}
+
+/// `ds01.interface` values. The first six are written today; older writers also used the rest.
+pub const INTERFACE_VALUES: &[&str] = &[
+    "orchestration",
+    "atomic",
+    "api",
+    "docker",
+    "vscode",
+    "unknown",
+    "devcontainer",
+    "compose",
+    "custom",
+];
+
+/// `ds01.container_type` values.
+pub const CONTAINER_TYPE_VALUES: &[&str] = &["devcontainer", "compose", "docker", "unknown"];
+
+const fn key(
+    key: &'static str,
+    value_type: ValueType,
+    set_by: Writer,
+    description: &'static str,
+) -> KeySpec {
+    KeySpec {
+        key,
+        value_type,
+        description,
+        set_by,
+        required: false,
+        legacy: &[],
+        replaced_by: None,
+    }
+}
+
+const fn required(mut spec: KeySpec) -> KeySpec {
+    spec.required = true;
+    spec
+}
+
+const fn replaces(mut spec: KeySpec, legacy: &'static [&'static str]) -> KeySpec {
+    spec.legacy = legacy;
+    spec
+}
+
+const fn deprecated(mut spec: KeySpec, replaced_by: &'static str) -> KeySpec {
+    spec.replaced_by = Some(replaced_by);
+    spec.set_by = Writer::Nobody;
+    spec
+}
+
+use ValueType as T;
+use Writer as W;
+
+/// Every `ds01.*` key, in documentation order.
+pub static KEYS: &[KeySpec] = &[
+    replaces(
+        required(key(
+            "ds01.user",
+            T::String,
+            W::Create,
+            "Container owner (username)",
+        )),
+        &["aime.mlc.USER", "aime.mlc"],
+    ),
+    replaces(
+        required(key(
+            "ds01.managed",
+            T::Boolean,
+            W::Create,
+            "DS01 management flag, always `true`",
+        )),
+        &["aime.mlc.DS01_MANAGED"],
+    ),
+    required(key(
+        "ds01.interface",
+        T::Enum(INTERFACE_VALUES),
+        W::Create,
+        "How the container was created (devcontainer, compose, custom: older writers only)",
+    )),
+    replaces(
+        key(
+            "ds01.container_type",
+            T::Enum(CONTAINER_TYPE_VALUES),
+            W::Admin,
+            "What kind of container it is",
+        ),
+        &["aime.mlc.DS01_TYPE"],
+    ),
+    replaces(
+        required(key(
+            "ds01.created_at",
+            T::UtcTimestamp,
+            W::Create,
+            "Creation time, UTC (`...Z`)",
+        )),
+        &["aime.mlc.DS01_CREATED"],
+    ),
+    replaces(
+        required(key(
+            "ds01.name",
+            T::String,
+            W::Create,
+            "DS01 container name, without the `._.UID` suffix",
+        )),
+        &["aime.mlc.NAME"],
+    ),
+    replaces(
+        required(key(
+            "ds01.container_name",
+            T::String,
+            W::Create,
+            "The container's full engine name",
+        )),
+        &["aime.mlc.DS01_CONTAINER"],
+    ),
+    replaces(
+        required(key(
+            "ds01.image",
+            T::String,
+            W::Create,
+            "Image the container was created from",
+        )),
+        &["aime.mlc.DS01_IMAGE"],
+    ),
+    replaces(
+        required(key(
+            "ds01.user_id",
+            T::Number,
+            W::Create,
+            "Owner's numeric uid",
+        )),
+        &["aime.mlc.DS01_USER_ID"],
+    ),
+    replaces(
+        required(key(
+            "ds01.group_id",
+            T::Number,
+            W::Create,
+            "Owner's numeric primary gid",
+        )),
+        &["aime.mlc.DS01_GROUP_ID"],
+    ),
+    replaces(
+        key("ds01.username", T::String, W::Create, "Sanitised username"),
+        &["aime.mlc.DS01_USERNAME"],
+    ),
+    replaces(
+        key(
+            "ds01.arch",
+            T::String,
+            W::Create,
+            "GPU architecture, e.g. CUDA or ROCM",
+        ),
+        &["aime.mlc.ARCH"],
+    ),
+    replaces(
+        key(
+            "ds01.framework",
+            T::String,
+            W::Create,
+            "ML framework and version, `fw-version`",
+        ),
+        &["aime.mlc.FRAMEWORK", "aime.mlc.DS01_FRAMEWORK"],
+    ),
+    replaces(
+        key(
+            "ds01.mlc_version",
+            T::String,
+            W::Create,
+            "AIME MLC version that made the container",
+        ),
+        &["aime.mlc.MLC_VERSION"],
+    ),
+    replaces(
+        key(
+            "ds01.custom_image",
+            T::String,
+            W::Create,
+            "The image when it is not an AIME catalog image (`aimehub/...`), else empty",
+        ),
+        &["aime.mlc.CUSTOM_IMAGE"],
+    ),
+    replaces(
+        key(
+            "ds01.work_mount",
+            T::Path,
+            W::Create,
+            "Host path mounted as the workspace",
+        ),
+        &["aime.mlc.WORK_MOUNT"],
+    ),
+    replaces(
+        key(
+            "ds01.data_mount",
+            T::Path,
+            W::Create,
+            "Host path mounted as data",
+        ),
+        &["aime.mlc.DATA_MOUNT"],
+    ),
+    replaces(
+        key(
+            "ds01.models_mount",
+            T::Path,
+            W::Create,
+            "Host path mounted as models",
+        ),
+        &["aime.mlc.MODELS_MOUNT"],
+    ),
+    replaces(
+        key("ds01.workspace", T::String, W::Create, "Workspace name"),
+        &["aime.mlc.DS01_WORKSPACE"],
+    ),
+    replaces(
+        key("ds01.project", T::String, W::Create, "Project name"),
+        &["aime.mlc.DS01_PROJECT"],
+    ),
+    replaces(
+        key("ds01.gpus", T::Number, W::Create, "Number of GPUs"),
+        &["aime.mlc.GPUS"],
+    ),
+    replaces(
+        key(
+            "ds01.gpu.uuids",
+            T::CommaList,
+            W::Create,
+            "Allocated GPU/MIG UUIDs, comma list",
+        ),
+        &["ds01.gpu.uuid"],
+    ),
+    replaces(
+        key(
+            "ds01.gpu.slots",
+            T::SlotList,
+            W::Create,
+            "Allocated `gpu:mig` slots, comma list, e.g. `0:0,0:1`",
+        ),
+        &["ds01.gpu_slot"],
+    ),
+    key(
+        "ds01.gpu.allocated",
+        T::Timestamp,
+        W::GpuAllocator,
+        "When the GPUs were allocated",
+    ),
+    key(
+        "ds01.gpu_ephemeral",
+        T::Boolean,
+        W::GpuAllocator,
+        "GPUs are released when the container stops",
+    ),
+    key(
+        "ds01.slice",
+        T::String,
+        W::Create,
+        "systemd slice the container runs in",
+    ),
+    key(
+        "ds01.protected",
+        T::Boolean,
+        W::Create,
+        "Protected from automatic cleanup",
+    ),
+    replaces(
+        key(
+            "ds01.has_user_setup",
+            T::Boolean,
+            W::Admin,
+            "User setup has run inside the container",
+        ),
+        &["aime.mlc.DS01_HAS_USER_SETUP"],
+    ),
+    deprecated(
+        key(
+            "ds01.gpu.uuid",
+            T::String,
+            W::Nobody,
+            "Single GPU UUID (singular form)",
+        ),
+        "ds01.gpu.uuids",
+    ),
+    deprecated(
+        key(
+            "ds01.gpu_slot",
+            T::String,
+            W::Nobody,
+            "Single GPU slot (old spelling)",
+        ),
+        "ds01.gpu.slots",
+    ),
+];
+
+/// The spec for a `ds01.*` key, if it is in the schema.
+pub fn lookup(key: &str) -> Option<&'static KeySpec> {
+    KEYS.iter().find(|spec| spec.key == key)
+}
+
+/// Whether `key` is in the legacy AIME namespace (`aime.mlc` itself or `aime.mlc.*`).
+pub fn is_legacy_key(key: &str) -> bool {
+    key == LEGACY_NAMESPACE
+        || key
+            .strip_prefix(LEGACY_NAMESPACE)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// The current key a legacy or deprecated key maps to, if any.
+pub fn replacement_for(old: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .find(|spec| spec.legacy.contains(&old))
+        .map(|spec| spec.key)
+        .or_else(|| lookup(old).and_then(|spec| spec.replaced_by))
+}
+
+/// Check `value` against the type of `key`. `Ok(())` for keys outside the schema.
+pub fn check_value(key: &str, value: &str) -> Result<(), String> {
+    match lookup(key) {
+        Some(spec) => spec.value_type.check(value),
+        None => Ok(()),
+    }
+}
+
+impl ValueType {
+    /// `Ok(())` when `value` has this type, else what was expected.
+    pub fn check(self, value: &str) -> Result<(), String> {
+        let ok = match self {
+            T::String => true,
+            T::Boolean => matches!(value, "true" | "false"),
+            T::Enum(values) => values.contains(&value),
+            T::Timestamp => is_rfc3339(value),
+            T::UtcTimestamp => is_rfc3339(value) && value.ends_with('Z'),
+            T::CommaList => value.split(',').all(|item| !item.trim().is_empty()),
+            T::SlotList => value.split(',').all(is_slot),
+            T::Path => value.starts_with('/'),
+            T::Number => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(self.expected())
+        }
+    }
+
+    /// What a valid value looks like, for error messages and docs.
+    pub fn expected(self) -> String {
+        match self {
+            T::String => "any string".into(),
+            T::Boolean => "true or false".into(),
+            T::Enum(values) => format!("one of {}", values.join(", ")),
+            T::Timestamp => "an RFC 3339 timestamp, e.g. 2026-11-23T17:16:57Z".into(),
+            T::UtcTimestamp => "a UTC timestamp like 2026-11-23T17:16:57Z".into(),
+            T::CommaList => "a comma list of non-empty items, e.g. GPU-1,GPU-2".into(),
+            T::SlotList => "a comma list of GPU:MIG slots, e.g. 0:0,0:1".into(),
+            T::Path => "an absolute path, e.g. /home/alice/workspace".into(),
+            T::Number => "a whole number, e.g. 2".into(),
+        }
+    }
+
+    /// Short type name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            T::String => "string",
+            T::Boolean => "boolean",
+            T::Enum(_) => "enum",
+            T::Timestamp => "timestamp",
+            T::UtcTimestamp => "timestamp (UTC)",
+            T::CommaList => "comma list",
+            T::SlotList => "slot list",
+            T::Path => "path",
+            T::Number => "number",
+        }
+    }
+}
+
+fn is_slot(item: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match item.split_once(':') {
+        Some((gpu, mig)) => digits(gpu) && digits(mig),
+        None => false,
+    }
+}
+
+fn is_rfc3339(value: &str) -> bool {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_lowercase_and_in_namespace() {
+        let mut seen = std::collections::BTreeSet::new();
+        for spec in KEYS {
+            assert!(seen.insert(spec.key), "duplicate {}", spec.key);
+            assert!(spec.key.starts_with(NAMESPACE), "{}", spec.key);
+            assert!(
+                crate::labels::key_rule_violations(spec.key).is_empty(),
+                "{}",
+                spec.key
+            );
+            if let Some(new) = spec.replaced_by {
+                assert!(lookup(new).is_some_and(|s| !s.deprecated()), "{new}");
+            }
+        }
+    }
+
+    #[test]
+    fn legacy_mapping() {
+        assert_eq!(replacement_for("aime.mlc.USER"), Some("ds01.user"));
+        assert_eq!(replacement_for("aime.mlc"), Some("ds01.user"));
+        assert_eq!(
+            replacement_for("aime.mlc.DS01_FRAMEWORK"),
+            Some("ds01.framework")
+        );
+        assert_eq!(replacement_for("ds01.gpu.uuid"), Some("ds01.gpu.uuids"));
+        assert_eq!(replacement_for("ds01.gpu_slot"), Some("ds01.gpu.slots"));
+        assert_eq!(replacement_for("ds01.user"), None);
+        assert!(is_legacy_key("aime.mlc"));
+        assert!(is_legacy_key("aime.mlc.USER"));
+        assert!(!is_legacy_key("aime.mlcx"));
+        assert!(!is_legacy_key("ds01.user"));
+    }
+
+    #[test]
+    fn value_types() {
+        assert!(check_value("ds01.managed", "true").is_ok());
+        assert!(check_value("ds01.managed", "yes").is_err());
+        assert!(check_value("ds01.interface", "atomic").is_ok());
+        assert!(check_value("ds01.interface", "ATOMIC")
+            .unwrap_err()
+            .contains("orchestration"));
+        assert!(check_value("ds01.created_at", "2026-11-23T17:16:57Z").is_ok());
+        assert!(check_value("ds01.created_at", "2026-11-23T17:16:57+01:00").is_err());
+        assert!(check_value("ds01.gpu.allocated", "2026-11-23T17:16:57+01:00").is_ok());
+        assert!(check_value("ds01.gpu.slots", "0:0,0:1").is_ok());
+        assert!(check_value("ds01.gpu.slots", "0:0,,0:1").is_err());
+        assert!(check_value("ds01.gpu.slots", "0").is_err());
+        assert!(check_value("ds01.gpu.uuids", "GPU-a,GPU-b").is_ok());
+        assert!(check_value("ds01.gpu.uuids", "GPU-a,").is_err());
+        assert!(check_value("ds01.work_mount", "/home/a").is_ok());
+        assert!(check_value("ds01.work_mount", "home/a").is_err());
+        assert!(check_value("ds01.gpus", "2").is_ok());
+        assert!(check_value("ds01.gpus", "two").is_err());
+        assert!(check_value("ds01.gpus", "").is_err());
+        assert!(check_value("com.example.x", "anything").is_ok());
+    }
+}

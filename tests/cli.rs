@@ -1,0 +1,52 @@
+//! The binary's surface: help, version, completions, exit codes for usage errors.
+
+use crate::support::ds01;
+
+#[test]
+fn version_and_help() {
+    let out = ds01(&["--version"]).run();
+    out.success();
+    assert_eq!(
+        out.stdout,
+        format!("ds01-build {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for sub in [
+        "build",
+        "create",
+        "schema",
+        "lineage",
+        "owner",
+        "ps",
+        "audit",
+        "inspect",
+        "lint",
+        "completions",
+    ] {
+        let out = ds01(&[sub, "--help"]).run();
+        out.success();
+        assert!(
+            out.stdout.contains("Usage: ds01-build"),
+            "{sub}: {}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn completions_are_generated() {
+    let out = ds01(&["completions", "bash"]).run();
+    out.success();
+    assert!(out.stdout.contains("ds01-build"));
+    assert!(out.stdout.contains("lineage"));
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let out = ds01(&["no-such-subcommand"]).run();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("unrecognized subcommand"),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,0 +1,6 @@
+//! Integration tests, compiled as one binary. Engine tests talk to a real engine (docker by default,
+//! `DS01_BUILD_ENGINE` to choose); with `DS01_BUILD_E2E=require` a missing engine fails them.
+
+mod support;
+
+mod cli;

@@ -32,7 +32,7 @@ pub enum Command {
     /// Build an image from a profile, stamped with heritable namespaced labels.
     Build(BuildArgs),
     /// Create a DS01 container stamped with `ds01.*` labels (the container-create backend).
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Print the `ds01.*` label schema.
     Schema(SchemaArgs),
     /// Rebuild an image's chain of heritable-labelled images from its labels and history.

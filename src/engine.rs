@@ -5,7 +5,6 @@
 //! shell. A streaming run forwards SIGINT/SIGTERM/SIGHUP to the child and reports the child's exit code
 //! (128+n for a signal) so the binary can pass it through.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -254,7 +253,7 @@ fn forward_signals(pids: Vec<u32>) -> SignalForwarder {
 
 /// Look `name` up on PATH like a shell would (without running one).
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_else(OsString::new);
+    let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|candidate| is_executable(candidate))

@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     };
     match cli.command {
         Command::Build(args) => build::run(&ctx, args),
-        Command::Create(args) => create::run(&ctx, args),
+        Command::Create(args) => create::run(&ctx, *args),
         Command::Schema(args) => schema::run(&ctx, args),
         Command::Lineage(args) => lineage::run(&ctx, args),
         Command::Owner(args) => owner::run(&ctx, args),

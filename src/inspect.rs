@@ -66,7 +66,7 @@ enum RawState {
         status: String,
     },
     /// Anything else (ignored).
-    Other(serde_json::Value),
+    Other(serde::de::IgnoredAny),
 }
 
 #[derive(Debug, Deserialize)]

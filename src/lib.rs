@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod identity;
 pub mod inspect;
 pub mod labels;
 pub mod schema;
+pub mod tag;

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Benchmarks for the build path. Prints medians and ratios measured in this one run.
+#
+#   1. label computation incl. git: `ds01-build build --dry-run` vs a bash baseline that computes the
+#      same labels the seed's build.sh way (date, TAG split, git for revision/remote/dirty);
+#   2. rebuild after one label change: --label-mode dockerfile vs args, against a fully cached build;
+#   3. unchanged rebuild: steps re-run and whether the image ID is kept.
+#
+# Needs: cargo, hyperfine, a running docker engine. Usage: bench/build.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-15}"
+cargo build --release --locked -q
+bin="$PWD/target/release/ds01-build"
+work="$(mktemp -d)"
+owner="ds01bench-$$"
+cleanup() {
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$owner/" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+now_ms() { date +%s%3N; }
+
+# --- 1. label computation ---------------------------------------------------------------------
+cat > "$work/seed-labels.sh" <<'SEED'
+#!/usr/bin/env bash
+# The seed's label computation (build.sh), plus the git facts ds01-build adds; prints the command.
+set -euo pipefail
+imageName="ubu-lts"; labelSchema="io.github.JefferysDockers"; imageRepoOwner="jefferys"
+sourceRepoOwner="JefferysDockers"; imageRepoRootUrl="https://hub.docker.com/r"
+sourceRepoRootUrl="https://github.com"; maintainer="Stuart R. Jefferys <stuart_jefferys@med.unc.edu>"
+read -r TAG < examples/chain/ubu-lts/TAG
+contentVersion="${TAG%%-*}"; sourceVersion="${TAG#*-}"
+created="$(date "+%Y-%m-%dT%H:%M:%S%z")"; afterPos=$(( ${#created} - 2 ))
+created="${created:0:${afterPos}}:${created:${afterPos}}"
+revision="$(git rev-parse HEAD)"; origin="$(git remote get-url origin 2>/dev/null || true)"
+dirty="$(git status --porcelain --untracked-files=no)"
+NS="${imageRepoOwner}.${imageName}.${labelSchema}"
+echo docker build \
+  --label "${NS}.base-prefix=scratch" --label "${NS}.name=${imageName}" \
+  --label "${NS}.home=${imageRepoRootUrl}/${imageRepoOwner}/${imageName}" \
+  --label "${NS}.version=${TAG}" --label "${NS}.maintainer=${maintainer}" \
+  --label "${NS}.source-version=${sourceVersion}" \
+  --label "${NS}.source-home=${sourceRepoRootUrl}/${sourceRepoOwner}/${imageName}" \
+  --label "${NS}.source-revision=${revision}${origin:+}${dirty:+}" \
+  --label "${NS}.pull=${imageRepoOwner}/${imageName}:$TAG" \
+  --label "${NS}.content-version=${contentVersion}" --label "${NS}.created=${created}" \
+  --label "${NS}.label-schema-version=0.0.1" \
+  --tag "${imageRepoOwner}/${imageName}:latest" --tag "${imageRepoOwner}/${imageName}:${contentVersion}" \
+  --tag "${imageRepoOwner}/${imageName}:${contentVersion}-${sourceVersion}" -f Dockerfile . >/dev/null
+SEED
+chmod +x "$work/seed-labels.sh"
+hyperfine -N --warmup 5 --runs $((runs * 4)) --export-json "$work/labels.json" \
+  -n ds01-build "$bin build ubu-lts --dry-run --format json" \
+  -n bash-seed "$work/seed-labels.sh" >/dev/null
+read -r ours bash_t < <(python3 -c '
+import json,sys
+r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}
+print(r["ds01-build"]["median"]*1000, r["bash-seed"]["median"]*1000)' "$work/labels.json")
+printf 'label computation incl. git (median of %d): ds01-build %.2f ms, bash seed %.2f ms, ratio %.3fx\n' \
+  $((runs * 4)) "$ours" "$bash_t" "$(echo "$ours / $bash_t" | bc -l)"
+
+# --- 2. rebuild after one label change -------------------------------------------------------
+build() { # mode value -> prints "ms steps id"
+  local t0 t1 log
+  t0=$(now_ms)
+  log=$("$bin" build ubu-lts --image "$owner/ubu-lts" --created 2020-09-12T00:00:00+00:00 \
+        --label-mode "$1" --label "aaa.bench=$2" 2>&1 >"$work/out")
+  t1=$(now_ms)
+  local steps
+  steps=$(printf '%s\n' "$log" | python3 -c '
+import sys
+log = sys.stdin.read()
+print(sum(1 for s in log.split("\nStep ")[1:] if " : FROM " not in s and "---> Using cache" not in s))')
+  echo "$((t1 - t0)) $steps $(head -1 "$work/out")"
+}
+
+for mode in dockerfile args; do
+  build "$mode" warm >/dev/null             # fill the cache for the Dockerfile's own steps
+  : > "$work/$mode.changed"; : > "$work/$mode.cached"; : > "$work/$mode.steps"
+  for i in $(seq "$runs"); do
+    read -r ms steps _ < <(build "$mode" "v$i")
+    echo "$ms" >> "$work/$mode.changed"; echo "$steps" >> "$work/$mode.steps"
+    read -r ms _ _ < <(build "$mode" "v$i")   # same labels again: fully cached
+    echo "$ms" >> "$work/$mode.cached"
+  done
+done
+for mode in dockerfile args; do
+  changed=$(median < "$work/$mode.changed"); cached=$(median < "$work/$mode.cached")
+  steps=$(sort -n "$work/$mode.steps" | uniq | tr '\n' ' ')
+  printf 'rebuild after one label change, %-10s (median of %d): %s ms, steps re-run: %s; fully cached %s ms; ratio %.2fx\n' \
+    "$mode" "$runs" "$changed" "$steps" "$cached" "$(echo "$changed / $cached" | bc -l)"
+done
+printf 'dockerfile vs args mode after a label change: %.2fx\n' \
+  "$(echo "$(median < "$work/dockerfile.changed") / $(median < "$work/args.changed")" | bc -l)"
+
+# --- 3. unchanged rebuild --------------------------------------------------------------------
+read -r _ _ id1 < <(build dockerfile same)
+read -r ms steps id2 < <(build dockerfile same)
+printf 'unchanged rebuild: %s steps re-run, %s ms, image ID %s\n' "$steps" "$ms" \
+  "$([ "$id1" = "$id2" ] && echo "kept ($id1)" || echo "CHANGED ($id1 -> $id2)")"

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod created;
 pub mod engine;
 pub mod identity;
 pub mod inspect;

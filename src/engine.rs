@@ -191,6 +191,16 @@ impl EngineCommand {
 
     /// Run and capture stdout (returned) and stderr (kept in the error).
     pub fn output(&self) -> Result<String, EngineError> {
+        let captured = self.capture()?;
+        match captured.code {
+            0 => Ok(captured.stdout),
+            _ => Err(self.failure(captured)),
+        }
+    }
+
+    /// Run and capture stdout and stderr whatever the exit code: for commands such as `inspect A B`
+    /// that print what they found and fail for the rest. Only a failure to start is an error.
+    pub fn capture(&self) -> Result<Captured, EngineError> {
         self.trace();
         let output = self
             .expression()
@@ -198,15 +208,29 @@ impl EngineCommand {
             .stderr_capture()
             .run()
             .map_err(|e| self.spawn_error(e))?;
-        match status_code(&output.status) {
-            0 => Ok(String::from_utf8_lossy(&output.stdout).into_owned()),
-            code => Err(EngineError::Failed {
-                command: self.display(),
-                code,
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            }),
+        Ok(Captured {
+            code: status_code(&output.status),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    /// The error for a captured run that failed (what [`EngineCommand::output`] returns).
+    pub fn failure(&self, captured: Captured) -> EngineError {
+        EngineError::Failed {
+            command: self.display(),
+            code: captured.code,
+            stderr: captured.stderr,
         }
     }
+}
+
+/// A finished captured run: exit code (128+n for signal n), stdout and stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 /// The exit code to report for a child's status: its code, or 128+n when killed by signal n.
@@ -300,6 +324,16 @@ mod tests {
         let err = cmd.output().unwrap_err();
         assert_eq!(err.exit_code(), 7);
         assert!(err.to_string().contains("oops"), "{err}");
+    }
+
+    #[test]
+    fn capture_keeps_stdout_of_a_failed_run() {
+        let cmd = Engine::new("sh", false).command(["-c", "echo found; echo gone >&2; exit 1"]);
+        let captured = cmd.capture().unwrap();
+        assert_eq!(captured.code, 1);
+        assert_eq!(captured.stdout, "found\n");
+        assert_eq!(captured.stderr, "gone\n");
+        assert_eq!(cmd.failure(captured).exit_code(), 1);
     }
 
     #[test]

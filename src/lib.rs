@@ -4,10 +4,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod containers;
 pub mod created;
 pub mod engine;
 pub mod identity;
 pub mod inspect;
 pub mod labels;
+pub mod ownership;
 pub mod schema;
 pub mod tag;

@@ -1,10 +1,173 @@
-//! `ds01-build owner`.
+//! `ds01-build owner CONTAINER...`: who owns each container, and which key said so.
+//!
+//! One `inspect --type container` for all names; the chain is [`crate::ownership::resolve_owner`].
+//! Text: one line per argument, `CONTAINER<TAB>OWNER<TAB>SOURCE` (`-` and `none` when nobody owns
+//! it); missing containers are named on stderr. Exit 1 when any container is missing or has no owner.
 
 use anyhow::{bail, Result};
+use serde::Serialize;
 
 use super::Context;
-use crate::cli::OwnerArgs;
+use crate::cli::{Format, OwnerArgs};
+use crate::containers::answers_to;
+use crate::identity;
+use crate::inspect::Inspected;
+use crate::ownership::{resolve_owner, OwnerSource};
 
-pub fn run(_ctx: &Context, _args: OwnerArgs) -> Result<i32> {
-    bail!("`owner` is not implemented yet")
+pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
+    for name in &args.containers {
+        check_name(name)?;
+    }
+    let (objects, missing) = super::ps::inspect_containers(ctx, &args.containers)?;
+    let missing: Vec<String> = missing.into_iter().map(str::to_string).collect();
+    let report = report(&args.containers, &objects, &missing, identity::user_by_uid);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print!("{}", text(&report)),
+    }
+    if !report.missing.is_empty() {
+        eprintln!(
+            "ds01-build: no such container: {}",
+            report.missing.join(", ")
+        );
+    }
+    let ownerless: Vec<&str> = report
+        .owners
+        .iter()
+        .filter(|o| o.owner.is_none())
+        .map(|o| o.container.as_str())
+        .collect();
+    if !ownerless.is_empty() {
+        eprintln!(
+            "ds01-build: no owner for {} (none of ds01.user, aime.mlc.USER, aime.mlc, NAME._.UID gives one)",
+            ownerless.join(", ")
+        );
+    }
+    Ok(if report.missing.is_empty() && ownerless.is_empty() {
+        0
+    } else {
+        1
+    })
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("container {name:?}: expected a container name or ID (non-empty, no whitespace)");
+    }
+    Ok(())
+}
+
+/// The owner of one container argument.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerLine {
+    /// The argument as given.
+    pub container: String,
+    /// The container's engine name and full ID.
+    pub name: String,
+    pub id: String,
+    pub owner: Option<String>,
+    pub source: Option<OwnerSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerReport {
+    /// One entry per argument found, in argument order.
+    pub owners: Vec<OwnerLine>,
+    /// Arguments that name no container.
+    pub missing: Vec<String>,
+}
+
+/// Pair each argument with the object that answers to it and resolve its owner.
+fn report<F>(
+    queries: &[String],
+    objects: &[Inspected],
+    missing: &[String],
+    passwd: F,
+) -> OwnerReport
+where
+    F: Fn(u32) -> Option<String>,
+{
+    let owners = queries
+        .iter()
+        .filter(|q| !missing.contains(q))
+        .filter_map(|q| objects.iter().find(|o| answers_to(o, q)).map(|o| (q, o)))
+        .map(|(q, o)| {
+            let owner = resolve_owner(&o.labels, &o.name, &passwd);
+            OwnerLine {
+                container: q.clone(),
+                name: o.name.clone(),
+                id: o.id.clone(),
+                source: owner.as_ref().map(|o| o.source),
+                owner: owner.map(|o| o.user),
+            }
+        })
+        .collect();
+    OwnerReport {
+        owners,
+        missing: missing.to_vec(),
+    }
+}
+
+fn text(report: &OwnerReport) -> String {
+    report
+        .owners
+        .iter()
+        .map(|o| {
+            format!(
+                "{}\t{}\t{}\n",
+                o.container,
+                o.owner.as_deref().unwrap_or("-"),
+                o.source.map_or("none", OwnerSource::as_str)
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(name: &str, pairs: &[(&str, &str)]) -> Inspected {
+        Inspected {
+            id: format!("{name}-id"),
+            name: name.into(),
+            labels: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Inspected::default()
+        }
+    }
+
+    #[test]
+    fn one_line_per_argument_in_order() {
+        let objects = [
+            obj("b", &[("aime.mlc.USER", "bob")]),
+            obj("a", &[("ds01.user", "alice\n")]),
+            obj("c._.0", &[]),
+            obj("d", &[("ds01.user", "")]),
+        ];
+        let q: Vec<String> = ["a", "b-id", "c._.0", "d", "gone"]
+            .map(String::from)
+            .to_vec();
+        let r = report(&q, &objects, &["gone".to_string()], |uid| {
+            (uid == 0).then(|| "root".to_string())
+        });
+        assert_eq!(
+            text(&r),
+            "a\talice\tds01.user\nb-id\tbob\taime.mlc.USER\nc._.0\troot\tname-suffix\nd\t-\tnone\n"
+        );
+        assert_eq!(r.missing, ["gone"]);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["owners"][1]["name"], "b");
+        assert_eq!(json["owners"][1]["source"], "aime.mlc.USER");
+        assert_eq!(json["owners"][3]["owner"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn names_are_checked_before_any_engine_call() {
+        assert!(check_name("box._.1000").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a\nb").is_err());
+    }
 }

@@ -1,10 +1,234 @@
-//! `ds01-build ps`.
+//! `ds01-build ps`: every container with owner (and the key that gave it), managed flag, interface,
+//! label namespace, state and creation time.
+//!
+//! Two engine calls whatever the number of containers: `ps -a -q --no-trunc` for the IDs, then one
+//! `inspect --type container` of all of them (none when there are no containers). Labels come from
+//! inspect's JSON, never from `{{.Labels}}`, which is comma-joined and ambiguous.
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 
 use super::Context;
-use crate::cli::PsArgs;
+use crate::cli::{PsArgs, TableFormat};
+use crate::containers::{self, ContainerView, Scope};
+use crate::identity;
+use crate::inspect::{parse_inspect, Inspected};
 
-pub fn run(_ctx: &Context, _args: PsArgs) -> Result<i32> {
-    bail!("`ps` is not implemented yet")
+pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
+    let scope = scope(&args)?;
+    let views = all_containers(ctx)?;
+    let selected = containers::select(&views, &scope, args.legacy);
+    match args.format {
+        TableFormat::Json => println!("{}", serde_json::to_string_pretty(&selected)?),
+        TableFormat::Table => print!("{}", table(&selected)),
+    }
+    Ok(0)
+}
+
+/// Whose containers to list: `--all-users`, `--user U`, else the invoking user (from passwd).
+fn scope(args: &PsArgs) -> Result<Scope> {
+    if args.all_users {
+        return Ok(Scope::All);
+    }
+    if let Some(user) = &args.user {
+        check_user(user)?;
+        return Ok(Scope::User(user.clone()));
+    }
+    let me = identity::invoking()
+        .context("ps: cannot list \"your\" containers (use --user U or --all-users)")?;
+    Ok(Scope::User(me.user))
+}
+
+fn check_user(user: &str) -> Result<()> {
+    if user.is_empty() || user.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("--user {user:?}: expected a login name (non-empty, no whitespace)");
+    }
+    Ok(())
+}
+
+/// Every container's view: `ps -a -q --no-trunc`, then one `inspect` of all IDs. A container removed
+/// between the two calls is skipped.
+pub(super) fn all_containers(ctx: &Context) -> Result<Vec<ContainerView>> {
+    let ids = parse_ids(
+        &ctx.engine
+            .command(["ps", "-a", "-q", "--no-trunc"])
+            .output()?,
+    );
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (objects, _vanished) = inspect_containers(ctx, &ids)?;
+    Ok(objects
+        .iter()
+        .map(|o| containers::view(o, identity::user_by_uid))
+        .collect())
+}
+
+/// The IDs `ps -q` printed, one a line.
+fn parse_ids(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// ONE `inspect --type container` of `queries` (names or IDs). Returns the objects found and the
+/// queries that matched nothing: docker (exit 1, "No such object") and podman (exit 125, "no such
+/// container") print what they found and fail for the rest; that failure is reported as missing
+/// queries, any other failure is the engine's error.
+pub(super) fn inspect_containers<'a>(
+    ctx: &Context,
+    queries: &'a [String],
+) -> Result<(Vec<Inspected>, Vec<&'a str>)> {
+    let mut argv = vec!["inspect".to_string(), "--type".into(), "container".into()];
+    argv.extend(queries.iter().cloned());
+    let cmd = ctx.engine.command(argv);
+    let captured = cmd.capture()?;
+    let parsed = parse_inspect(&captured.stdout);
+    if captured.code == 0 {
+        let objects = parsed
+            .map_err(|e| anyhow!("`{}` printed no inspect JSON array: {e}", cmd.display()))?;
+        let missing = containers::unmatched(queries, &objects);
+        return Ok((objects, missing));
+    }
+    let no_such = captured.stderr.to_lowercase().contains("no such");
+    match parsed {
+        Ok(objects) if no_such => {
+            let missing = containers::unmatched(queries, &objects);
+            if missing.is_empty() {
+                Err(cmd.failure(captured).into())
+            } else {
+                Ok((objects, missing))
+            }
+        }
+        _ => Err(cmd.failure(captured).into()),
+    }
+}
+
+/// The `ps` table: a header and one aligned row per container.
+fn table(views: &[&ContainerView]) -> String {
+    let header = [
+        "NAME",
+        "OWNER",
+        "MANAGED",
+        "INTERFACE",
+        "NAMESPACE",
+        "STATE",
+        "CREATED",
+    ];
+    let rows: Vec<[String; 7]> = views
+        .iter()
+        .map(|v| {
+            [
+                v.name.clone(),
+                v.owner.as_ref().map_or("-".to_string(), |o| {
+                    format!("{} ({})", o.user, o.source.as_str())
+                }),
+                v.managed.as_str().to_string(),
+                v.interface.clone().unwrap_or_else(|| "-".into()),
+                v.namespace.as_str().to_string(),
+                v.state.clone(),
+                short_time(&v.created).to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let last = cells.len() - 1;
+        for (i, cell) in cells.iter().enumerate() {
+            if i == last {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push('\n');
+    };
+    line(&header);
+    for row in &rows {
+        line(&row.each_ref().map(String::as_str));
+    }
+    out
+}
+
+/// An engine timestamp to the second: `2026-11-23T17:22:45.32963626Z` → `2026-11-23T17:22:45Z`.
+fn short_time(created: &str) -> std::borrow::Cow<'_, str> {
+    match created.split_once('.') {
+        Some((secs, rest)) if secs.contains('T') => {
+            let zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{secs}{zone}").into()
+        }
+        _ => created.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containers::view;
+
+    #[test]
+    fn ids_one_a_line() {
+        assert_eq!(parse_ids("abc\n\ndef\n"), ["abc", "def"]);
+        assert!(parse_ids("").is_empty());
+    }
+
+    #[test]
+    fn times_are_cut_to_the_second() {
+        assert_eq!(
+            short_time("2026-11-23T17:22:45.32963626Z"),
+            "2026-11-23T17:22:45Z"
+        );
+        assert_eq!(
+            short_time("2026-11-23T17:22:49.49672236+01:00"),
+            "2026-11-23T17:22:49+01:00"
+        );
+        assert_eq!(short_time("2026-11-23T17:22:49Z"), "2026-11-23T17:22:49Z");
+        assert_eq!(short_time(""), "");
+    }
+
+    #[test]
+    fn table_is_aligned() {
+        let mut a = Inspected {
+            id: "1".into(),
+            name: "alice-box._.1000".into(),
+            state: "created".into(),
+            created: "2026-11-23T17:22:45.1Z".into(),
+            ..Inspected::default()
+        };
+        a.labels.insert("ds01.user".into(), "alice".into());
+        a.labels.insert("ds01.managed".into(), "true".into());
+        a.labels.insert("ds01.interface".into(), "atomic".into());
+        let b = Inspected {
+            id: "2".into(),
+            name: "x".into(),
+            state: "exited".into(),
+            created: "2026-11-23T17:22:46Z".into(),
+            ..Inspected::default()
+        };
+        let views = [view(&a, |_| None), view(&b, |_| None)];
+        let refs: Vec<&ContainerView> = views.iter().collect();
+        assert_eq!(
+            table(&refs),
+            "\
+NAME              OWNER              MANAGED  INTERFACE  NAMESPACE  STATE    CREATED
+alice-box._.1000  alice (ds01.user)  ds01     atomic     ds01       created  2026-11-23T17:22:45Z
+x                 -                  no       -          unmanaged  exited   2026-11-23T17:22:46Z
+"
+        );
+    }
+
+    #[test]
+    fn user_flag_is_checked() {
+        assert!(check_user("alice").is_ok());
+        assert!(check_user("").is_err());
+        assert!(check_user("a b").is_err());
+    }
 }

@@ -11,5 +11,6 @@ pub mod identity;
 pub mod inspect;
 pub mod labels;
 pub mod ownership;
+pub mod profile;
 pub mod schema;
 pub mod tag;

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod containers;
 pub mod created;
 pub mod engine;
+pub mod history;
 pub mod identity;
 pub mod inspect;
 pub mod labels;

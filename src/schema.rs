@@ -48,6 +48,8 @@ pub enum Writer {
     Enforcer,
     /// An administrator or user action after create (docker create only: labels are immutable).
     Admin,
+    /// DS01's own scripts (the container-create wrapper), not `ds01-build`.
+    Ds01Scripts,
     /// No longer written by anyone.
     Nobody,
 }
@@ -59,6 +61,7 @@ impl Writer {
             Writer::GpuAllocator => "GPU allocator",
             Writer::Enforcer => "resource enforcer",
             Writer::Admin => "admin",
+            Writer::Ds01Scripts => "DS01 scripts",
             Writer::Nobody => "nobody (deprecated)",
         }
     }
@@ -145,7 +148,7 @@ pub static KEYS: &[KeySpec] = &[
             "ds01.user",
             T::String,
             W::Create,
-            "Container owner (username)",
+            "Container owner (username): the invoking user (`SUDO_USER` under sudo), or `--owner` from root",
         )),
         &["aime.mlc.USER", "aime.mlc"],
     ),
@@ -162,7 +165,7 @@ pub static KEYS: &[KeySpec] = &[
         "ds01.interface",
         T::Enum(INTERFACE_VALUES),
         W::Create,
-        "How the container was created (devcontainer, compose, custom: older writers only)",
+        "How the container was created; default `DS01_CONTEXT`, else `atomic` (devcontainer, compose, custom: older writers only)",
     )),
     replaces(
         key(
@@ -228,7 +231,12 @@ pub static KEYS: &[KeySpec] = &[
         &["aime.mlc.DS01_GROUP_ID"],
     ),
     replaces(
-        key("ds01.username", T::String, W::Create, "Sanitised username"),
+        key(
+            "ds01.username",
+            T::String,
+            W::Ds01Scripts,
+            "Sanitised username",
+        ),
         &["aime.mlc.DS01_USERNAME"],
     ),
     replaces(
@@ -253,18 +261,18 @@ pub static KEYS: &[KeySpec] = &[
         key(
             "ds01.mlc_version",
             T::String,
-            W::Create,
+            W::Ds01Scripts,
             "AIME MLC version that made the container",
         ),
         &["aime.mlc.MLC_VERSION"],
     ),
     replaces(
-        key(
+        required(key(
             "ds01.custom_image",
             T::String,
             W::Create,
             "The image when it is not an AIME catalog image (`aimehub/...`), else empty",
-        ),
+        )),
         &["aime.mlc.CUSTOM_IMAGE"],
     ),
     replaces(
@@ -377,6 +385,33 @@ pub static KEYS: &[KeySpec] = &[
     ),
 ];
 
+/// The `ds01-build create` flag that sets each optional key (core keys are always written).
+pub const CREATE_FLAGS: &[(&str, &str)] = &[
+    ("ds01.interface", "--interface"),
+    ("ds01.name", "--name"),
+    ("ds01.image", "IMAGE"),
+    ("ds01.arch", "--arch"),
+    ("ds01.framework", "--framework"),
+    ("ds01.gpus", "--gpus"),
+    ("ds01.gpu.uuids", "--gpu-uuids"),
+    ("ds01.gpu.slots", "--gpu-slots"),
+    ("ds01.work_mount", "--work-mount"),
+    ("ds01.data_mount", "--data-mount"),
+    ("ds01.models_mount", "--models-mount"),
+    ("ds01.workspace", "--workspace"),
+    ("ds01.project", "--project"),
+    ("ds01.slice", "--slice"),
+    ("ds01.protected", "--protected"),
+];
+
+/// The `create` flag (or `IMAGE` argument) that gives `key` its value, if any.
+pub fn create_flag(key: &str) -> Option<&'static str> {
+    CREATE_FLAGS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, flag)| *flag)
+}
+
 /// The spec for a `ds01.*` key, if it is in the schema.
 pub fn lookup(key: &str) -> Option<&'static KeySpec> {
     KEYS.iter().find(|spec| spec.key == key)
@@ -404,6 +439,136 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
         Some(spec) => spec.value_type.check(value),
         None => Ok(()),
     }
+}
+
+/// Keys that are in a namespace only DS01 may write: `ds01` / `ds01.*` and `aime.mlc` / `aime.mlc*`,
+/// compared case-insensitively (a look-alike such as `DS01.user` is refused too).
+pub fn is_reserved_key(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
+    key == "ds01" || key.starts_with(NAMESPACE) || key.starts_with(LEGACY_NAMESPACE)
+}
+
+/// The naming convention, one rule per line (used in the docs and `schema --format json`).
+pub const NAMING_RULES: &[&str] = &[
+    "Every key is in the `ds01.` namespace and lowercase.",
+    "`.` separates levels of hierarchy (`ds01.gpu.uuids`); `_` joins words inside a leaf (`ds01.created_at`).",
+    "Lists are comma-separated in one value (`ds01.gpu.uuids=GPU-a,GPU-b`); list keys are plural.",
+    "Booleans are the strings `true` and `false`; timestamps are ISO 8601, `ds01.created_at` in UTC with `Z`.",
+    "Labels are immutable after `docker create`: containers are never relabelled; readers fall back to the legacy keys until legacy containers age out.",
+    "External namespaces (`devcontainer.*`, `com.docker.compose.*`) are left alone.",
+];
+
+/// The schema as JSON: namespaces, naming rules and every key.
+pub fn to_json() -> serde_json::Value {
+    serde_json::json!({
+        "namespace": NAMESPACE,
+        "legacy_namespace": LEGACY_NAMESPACE,
+        "naming": NAMING_RULES,
+        "keys": KEYS,
+    })
+}
+
+/// The schema as Markdown: `docs/LABEL_SCHEMA.md` is exactly this text.
+pub fn markdown() -> String {
+    let mut md = String::new();
+    md.push_str("# DS01 container label schema\n\n");
+    md.push_str(
+        "<!-- Generated by `ds01-build schema` from the table in src/schema.rs; do not edit by hand.\n     \
+         Regenerate: cargo run --quiet -- schema > docs/LABEL_SCHEMA.md -->\n\n",
+    );
+    md.push_str(
+        "Every DS01-managed container carries labels in the `ds01.*` namespace. `ds01-build create` is \
+         the one writer of the core keys; readers (`owner`, `ps`, `audit`) also understand the legacy \
+         `aime.mlc.*` keys listed below, which are read-only: nothing writes them any more.\n\n",
+    );
+
+    md.push_str("## Naming convention\n\n");
+    for rule in NAMING_RULES {
+        md.push_str(&format!("- {rule}\n"));
+    }
+
+    let current = |required: bool| {
+        KEYS.iter()
+            .filter(move |k| !k.deprecated() && k.required == required)
+    };
+    md.push_str("\n## Core keys\n\nWritten on every container `ds01-build create` makes.\n\n");
+    key_table(&mut md, current(true));
+    md.push_str(
+        "\n## Optional keys\n\nWritten when known: by `ds01-build create` when its flag is given, \
+         or by the component named.\n\n",
+    );
+    key_table(&mut md, current(false));
+
+    md.push_str(
+        "\n## Deprecated keys\n\nRead for old containers, never written. Use the replacement.\n\n",
+    );
+    md.push_str("| Key | Replacement | Was |\n|---|---|---|\n");
+    for spec in KEYS.iter().filter(|k| k.deprecated()) {
+        md.push_str(&format!(
+            "| `{}` | `{}` | {} |\n",
+            spec.key,
+            spec.replaced_by.unwrap_or_default(),
+            cell(spec.description),
+        ));
+    }
+
+    md.push_str(&format!(
+        "\n## Legacy `{LEGACY_NAMESPACE}.*` mapping\n\n\
+         Containers created before the migration carry AIME MLC keys. Readers look up the `ds01.*` key \
+         first and fall back to its legacy keys in the order given (ownership: `ds01.user`, then \
+         `aime.mlc.USER`, then `aime.mlc`; managed: `ds01.managed` or `aime.mlc.DS01_MANAGED` equal to \
+         `true`). `docker ps -a --filter label=aime.mlc.USER` lists legacy containers.\n\n"
+    ));
+    md.push_str("| Legacy key | Read as |\n|---|---|\n");
+    for spec in KEYS {
+        for old in spec.legacy.iter().filter(|old| is_legacy_key(old)) {
+            md.push_str(&format!("| `{old}` | `{}` |\n", spec.key));
+        }
+    }
+    md
+}
+
+fn key_table<'a>(md: &mut String, specs: impl Iterator<Item = &'a KeySpec>) {
+    md.push_str("| Key | Type | Description | Set by | Replaces |\n|---|---|---|---|---|\n");
+    for spec in specs {
+        let ty = match spec.value_type {
+            T::Enum(values) => format!(
+                "enum: {}",
+                values
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => other.name().to_string(),
+        };
+        let legacy = spec
+            .legacy
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        md.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            spec.key,
+            ty,
+            cell(spec.description),
+            match (spec.set_by, create_flag(spec.key)) {
+                (W::Create, Some(flag)) => format!("{} (`{flag}`)", spec.set_by.as_str()),
+                (other, _) => other.as_str().to_string(),
+            },
+            if legacy.is_empty() {
+                "—".into()
+            } else {
+                legacy
+            },
+        ));
+    }
+}
+
+/// Escape a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 impl ValueType {
@@ -506,6 +671,73 @@ mod tests {
         assert!(is_legacy_key("aime.mlc.USER"));
         assert!(!is_legacy_key("aime.mlcx"));
         assert!(!is_legacy_key("ds01.user"));
+    }
+
+    #[test]
+    fn reserved_keys() {
+        for key in [
+            "ds01",
+            "ds01.user",
+            "DS01.User",
+            " ds01.x",
+            "aime.mlc",
+            "aime.mlc.USER",
+            "aime.mlcx",
+        ] {
+            assert!(is_reserved_key(key), "{key}");
+        }
+        for key in ["ds01x", "ds01-user", "com.example.ds01.user", "aime.ml", ""] {
+            assert!(!is_reserved_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn markdown_lists_every_key_once_in_its_section() {
+        let md = markdown();
+        let section = |title: &str| {
+            let start = md.find(title).unwrap_or_else(|| panic!("no {title}"));
+            let rest = &md[start + title.len()..];
+            rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+        };
+        let core = section("## Core keys");
+        let optional = section("## Optional keys");
+        let deprecated = section("## Deprecated keys");
+        let legacy = section("## Legacy `aime.mlc.*` mapping");
+        for spec in KEYS {
+            let row = format!("\n| `{}` |", spec.key);
+            let (home, others) = if spec.deprecated() {
+                (&deprecated, [&core, &optional])
+            } else if spec.required {
+                (&core, [&optional, &deprecated])
+            } else {
+                (&optional, [&core, &deprecated])
+            };
+            assert_eq!(home.matches(&row).count(), 1, "{row}");
+            assert!(others.iter().all(|o| !o.contains(&row)), "{row}");
+            for old in spec.legacy.iter().filter(|k| is_legacy_key(k)) {
+                assert!(
+                    legacy.contains(&format!("| `{old}` | `{}` |", spec.key)),
+                    "{old}"
+                );
+            }
+        }
+        assert!(md.contains("| `ds01.gpu.uuid` | `ds01.gpu.uuids` |"));
+        assert!(core.contains("enum: `orchestration`, `atomic`"));
+        assert!(md.contains("## Naming convention"));
+        assert!(md.ends_with("|\n"));
+    }
+
+    #[test]
+    fn json_has_types_and_enum_values() {
+        let json = to_json();
+        let keys = json["keys"].as_array().unwrap();
+        assert_eq!(keys.len(), KEYS.len());
+        let interface = keys.iter().find(|k| k["key"] == "ds01.interface").unwrap();
+        assert_eq!(interface["type"], "enum");
+        assert_eq!(interface["values"][0], "orchestration");
+        let user = keys.iter().find(|k| k["key"] == "ds01.user").unwrap();
+        assert_eq!(user["type"], "string");
+        assert_eq!(user["legacy"][0], "aime.mlc.USER");
     }
 
     #[test]

@@ -1,10 +1,15 @@
-//! `ds01-build schema`.
+//! `ds01-build schema`: print the `ds01.*` label schema (Markdown, or JSON for tools).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use super::Context;
-use crate::cli::SchemaArgs;
+use crate::cli::{SchemaArgs, SchemaFormat};
+use crate::schema;
 
-pub fn run(_ctx: &Context, _args: SchemaArgs) -> Result<i32> {
-    bail!("`schema` is not implemented yet")
+pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<i32> {
+    match args.format {
+        SchemaFormat::Markdown => print!("{}", schema::markdown()),
+        SchemaFormat::Json => println!("{}", serde_json::to_string_pretty(&schema::to_json())?),
+    }
+    Ok(0)
 }

@@ -13,7 +13,7 @@
 //!   keys in table order; the first non-empty value wins (a `ds01.*` key wins over its fallbacks, a
 //!   deprecated `ds01.gpu.uuid`/`ds01.gpu_slot` only shows when its replacement is absent). When every
 //!   candidate is empty the first present one is shown with its empty value. `ds01.user` is the owner
-//!   chain of [`crate::ownership`], so every reader agrees on it.
+//!   chain of [`crate::ownership`] alone (absent when it finds nobody), so every reader agrees on it.
 
 use std::collections::BTreeMap;
 
@@ -139,22 +139,21 @@ where
     let mut values = Vec::new();
     let owner = resolve_owner(labels, name, user_by_uid);
     for spec in KEYS.iter().filter(|s| !s.deprecated()) {
-        let found = if spec.key == "ds01.user" {
-            owner.as_ref().map(|o| Sourced {
-                value: o.user.clone(),
-                source: o.source.as_str().to_string(),
-            })
-        } else {
-            None
-        };
+        if spec.key == "ds01.user" {
+            // The owner chain alone: no owner, no `ds01.user` in the view.
+            if let Some(o) = &owner {
+                let value = o.user.clone();
+                let source = o.source.as_str().to_string();
+                values.push((spec.key, Sourced { value, source }));
+            }
+            continue;
+        }
         let candidates = || std::iter::once(spec.key).chain(spec.legacy.iter().copied());
-        let found = found
-            .or_else(|| {
-                candidates().find_map(|key| {
-                    label_value(labels, key).map(|v| Sourced {
-                        value: v.to_string(),
-                        source: key.to_string(),
-                    })
+        let found = candidates()
+            .find_map(|key| {
+                label_value(labels, key).map(|v| Sourced {
+                    value: v.to_string(),
+                    source: key.to_string(),
                 })
             })
             .or_else(|| {

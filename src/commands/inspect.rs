@@ -1,10 +1,217 @@
-//! `ds01-build inspect`.
+//! `ds01-build inspect CONTAINER|IMAGE`: the normalised `ds01.*` view, each value with the key it
+//! came from (a `ds01.*` key, a legacy `aime.mlc*` or deprecated key, or `name-suffix`).
+//!
+//! One `inspect` call (containers first, then images, as the engine resolves names). The rules are
+//! those of [`crate::containers::normalise`].
 
-use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, bail, Result};
+use serde::Serialize;
 
 use super::Context;
-use crate::cli::InspectArgs;
+use crate::cli::{Format, InspectArgs};
+use crate::containers::{self, Managed, Namespace, Normalised, Sourced};
+use crate::identity;
+use crate::inspect::{parse_inspect, Inspected};
+use crate::labels::Labels;
 
-pub fn run(_ctx: &Context, _args: InspectArgs) -> Result<i32> {
-    bail!("`inspect` is not implemented yet")
+pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
+    let target = &args.target;
+    if target.is_empty() || target.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("target {target:?}: expected a container or image name or ID (non-empty, no whitespace)");
+    }
+    let cmd = ctx.engine.command(["inspect", target.as_str()]);
+    let objects = parse_inspect(&cmd.output()?)
+        .map_err(|e| anyhow!("`{}` printed no inspect JSON array: {e}", cmd.display()))?;
+    let object = objects
+        .first()
+        .ok_or_else(|| anyhow!("`{}` printed no object for {target:?}", cmd.display()))?;
+    let view = describe(target, object, identity::user_by_uid);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&view)?),
+        Format::Text => print!("{}", text(&view)),
+    }
+    Ok(0)
+}
+
+/// The JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InspectView {
+    pub target: String,
+    /// `container` or `image`.
+    pub kind: &'static str,
+    /// Container name, or an image's first tag (empty when untagged).
+    pub name: String,
+    pub id: String,
+    pub namespace: Namespace,
+    pub managed: Managed,
+    /// Current `ds01.*` key → `{value, source}`.
+    pub labels: BTreeMap<&'static str, Sourced>,
+    /// `ds01.*` keys outside the schema and legacy keys with no replacement, as found.
+    pub unmapped: Labels,
+    #[serde(skip)]
+    order: Vec<&'static str>,
+}
+
+fn describe<F>(target: &str, object: &Inspected, passwd: F) -> InspectView
+where
+    F: FnOnce(u32) -> Option<String>,
+{
+    let Normalised { values, unmapped } =
+        containers::normalise(&object.labels, &object.name, passwd);
+    let container = object.is_container();
+    InspectView {
+        target: target.to_string(),
+        kind: if container { "container" } else { "image" },
+        name: if container {
+            object.name.clone()
+        } else {
+            object.repo_tags.first().cloned().unwrap_or_default()
+        },
+        id: object.id.clone(),
+        namespace: containers::namespace(&object.labels),
+        managed: containers::managed(&object.labels),
+        order: values.iter().map(|(k, _)| *k).collect(),
+        labels: values.into_iter().collect(),
+        unmapped,
+    }
+}
+
+/// Control characters shown escaped so one value stays on one line.
+fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Text: a heading line, then `KEY  VALUE  SOURCE` aligned in schema order, then unmapped labels.
+fn text(v: &InspectView) -> String {
+    let mut out = format!(
+        "{} {} ({}), namespace {}, managed {}\n",
+        v.kind,
+        if v.name.is_empty() {
+            &v.target
+        } else {
+            &v.name
+        },
+        short_id(&v.id),
+        v.namespace.as_str(),
+        v.managed.as_str()
+    );
+    let rows: Vec<[String; 3]> = v
+        .order
+        .iter()
+        .map(|k| {
+            let s = &v.labels[k];
+            [k.to_string(), one_line(&s.value), s.source.clone()]
+        })
+        .collect();
+    if rows.is_empty() {
+        out += "no ds01.* or legacy labels\n";
+    } else {
+        let head = ["KEY", "VALUE", "SOURCE"].map(String::from);
+        let w0 = rows
+            .iter()
+            .chain([&head])
+            .map(|r| r[0].chars().count())
+            .max()
+            .unwrap_or(0);
+        let w1 = rows
+            .iter()
+            .chain([&head])
+            .map(|r| r[1].chars().count())
+            .max()
+            .unwrap_or(0);
+        for r in std::iter::once(&head).chain(&rows) {
+            out += &format!("{:<w0$}  {:<w1$}  {}\n", r[0], r[1], r[2]);
+        }
+    }
+    if !v.unmapped.is_empty() {
+        out += "unmapped:\n";
+        for (k, val) in &v.unmapped {
+            out += &format!("  {k}={}\n", one_line(val));
+        }
+    }
+    out
+}
+
+fn short_id(id: &str) -> &str {
+    let id = id.trim_start_matches("sha256:");
+    &id[..id.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container() -> Inspected {
+        Inspected {
+            id: "30c1390b96d753f0f9ed".into(),
+            name: "box._.0".into(),
+            state: "created".into(),
+            labels: [
+                ("aime.mlc.USER", ""),
+                ("aime.mlc.DS01_MANAGED", "true"),
+                ("ds01.interface", "atomic"),
+                ("ds01.gpu.uuid", "GPU-1"),
+                ("aime.mlc.WORK_MOUNT", "/w\nx"),
+                ("aime.mlc.username", "x"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            ..Inspected::default()
+        }
+    }
+
+    #[test]
+    fn text_view() {
+        let v = describe("box", &container(), |uid| {
+            (uid == 0).then(|| "root".to_string())
+        });
+        assert_eq!(
+            text(&v),
+            "\
+container box._.0 (30c1390b96d7), namespace mixed, managed legacy
+KEY              VALUE   SOURCE
+ds01.user        root    name-suffix
+ds01.managed     true    aime.mlc.DS01_MANAGED
+ds01.interface   atomic  ds01.interface
+ds01.work_mount  /w\\nx   aime.mlc.WORK_MOUNT
+ds01.gpu.uuids   GPU-1   ds01.gpu.uuid
+unmapped:
+  aime.mlc.username=x
+"
+        );
+    }
+
+    #[test]
+    fn json_view() {
+        let v = describe("box", &container(), |_| None);
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["kind"], "container");
+        assert_eq!(json["labels"]["ds01.gpu.uuids"]["value"], "GPU-1");
+        assert_eq!(json["labels"]["ds01.gpu.uuids"]["source"], "ds01.gpu.uuid");
+        assert!(json["labels"].get("ds01.user").is_none());
+        assert_eq!(json["unmapped"]["aime.mlc.username"], "x");
+        let image = Inspected {
+            id: "sha256:abc".into(),
+            repo_tags: vec!["t:1".into()],
+            ..Inspected::default()
+        };
+        let v = describe("t:1", &image, |_| None);
+        assert_eq!(v.kind, "image");
+        assert_eq!(
+            text(&v),
+            "image t:1 (abc), namespace unmanaged, managed no\nno ds01.* or legacy labels\n"
+        );
+    }
 }

@@ -358,10 +358,10 @@ fn tokens(template: &str) -> Vec<(usize, Token<'_>)> {
         } else if rest.starts_with("}}") {
             out.push((i, Token::Literal("}")));
             i += 2;
-        } else if rest.starts_with('{') {
-            match rest[1..].find(['{', '}']) {
-                Some(j) if rest.as_bytes()[1 + j] == b'}' => {
-                    out.push((i, Token::Placeholder(&rest[1..1 + j])));
+        } else if let Some(after) = rest.strip_prefix('{') {
+            match after.find(['{', '}']) {
+                Some(j) if after.as_bytes()[j] == b'}' => {
+                    out.push((i, Token::Placeholder(&after[..j])));
                     i += j + 2;
                 }
                 _ => {

@@ -1,0 +1,1 @@
+cat("Hello from my-app\n")

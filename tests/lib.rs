@@ -4,5 +4,6 @@
 mod support;
 
 mod cli;
+mod containers;
 mod profile;
 mod schema;

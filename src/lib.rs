@@ -11,6 +11,7 @@ pub mod history;
 pub mod identity;
 pub mod inspect;
 pub mod labels;
+pub mod lineage;
 pub mod ownership;
 pub mod profile;
 pub mod schema;

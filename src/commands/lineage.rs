@@ -1,10 +1,73 @@
-//! `ds01-build lineage`.
+//! `ds01-build lineage IMAGE`: the image's chain of heritable-labelled images.
+//!
+//! Two engine calls: `image inspect IMAGE` (labels, ID) and `history --no-trunc --format
+//! '{{json .CreatedBy}}' ID`; the rest is [`crate::lineage::reconstruct`]. Exit 0 whenever the
+//! report is printed (conformance and problems are in the report; `lint IMAGE` judges them).
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
+use serde::Serialize;
 
 use super::Context;
-use crate::cli::LineageArgs;
+use crate::cli::{Format, LineageArgs};
+use crate::history::{history_args, parse_history, HistoryRow};
+use crate::inspect::{parse_inspect, Inspected};
+use crate::lineage::{reconstruct, Lineage};
 
-pub fn run(_ctx: &Context, _args: LineageArgs) -> Result<i32> {
-    bail!("`lineage` is not implemented yet")
+pub fn run(ctx: &Context, args: LineageArgs) -> Result<i32> {
+    check_image_ref(&args.image)?;
+    let (image, history) = read_image(ctx, &args.image)?;
+    let lineage = reconstruct(&image.labels, &history);
+    match args.format {
+        Format::Json => {
+            let report = Report {
+                image: &args.image,
+                id: &image.id,
+                lineage: &lineage,
+            };
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Text => print!("{}", lineage.render_text(&args.image)),
+    }
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    image: &'a str,
+    id: &'a str,
+    #[serde(flatten)]
+    lineage: &'a Lineage,
+}
+
+/// Refuse an image argument the engine would read as something else (a flag) or that cannot be a
+/// reference, before any engine call.
+pub(super) fn check_image_ref(image: &str) -> Result<()> {
+    if image.is_empty()
+        || image.starts_with('-')
+        || image.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        bail!("image {image:?}: expected an image name, reference or ID (e.g. jefferys/ubu-lts:latest), not empty, not starting with '-', no whitespace");
+    }
+    Ok(())
+}
+
+/// One `image inspect` and one `history` of the inspected ID.
+pub(super) fn read_image(ctx: &Context, image: &str) -> Result<(Inspected, Vec<HistoryRow>)> {
+    let json = ctx
+        .engine
+        .command(["image", "inspect", image])
+        .output()
+        .with_context(|| format!("cannot inspect image {image:?}"))?;
+    let inspected = parse_inspect(&json)
+        .with_context(|| format!("cannot parse `image inspect {image}` output"))?
+        .into_iter()
+        .next()
+        .with_context(|| format!("`image inspect {image}` printed no image"))?;
+    let text = ctx
+        .engine
+        .command(history_args(&inspected.id))
+        .output()
+        .with_context(|| format!("cannot read the history of image {image:?}"))?;
+    let history = parse_history(&text)?;
+    Ok((inspected, history))
 }

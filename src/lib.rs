@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod create;
 pub mod containers;
 pub mod created;
 pub mod engine;

@@ -1,0 +1,1104 @@
+//! The create plan: `create` flags, the invoking identity, the time and `DS01_CONTEXT` → the
+//! container's name, its `ds01.*` labels and the exact `docker create` argv.
+//!
+//! All validation happens here, before any engine call: the name (AIME's and Docker's rules), `--owner`
+//! (root only), `DS01_CONTEXT`, every label value against [`schema`], and the passthrough arguments,
+//! which must not set `ds01.*`/`aime.mlc*` labels (in any spelling, including `--label-file`) or the
+//! container name. The only I/O is reading passthrough `--label-file`s and, for `--owner`, the passwd
+//! lookup passed in.
+
+use std::path::Path;
+
+use clap::ValueEnum;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+use crate::cli::{CreateArgs, Interface};
+use crate::engine::{Engine, EngineCommand};
+use crate::identity::{Identity, IdentityError};
+use crate::labels::Labels;
+use crate::schema;
+
+/// Separator between NAME and the owner's uid in AIME container names (`NAME._.UID`).
+pub const UID_SEPARATOR: &str = "._.";
+
+/// Everything `create` needs besides the flags.
+pub struct Inputs<'a> {
+    /// The invoking user (see [`crate::identity::invoking`]).
+    pub invoker: &'a Identity,
+    /// Whether the process runs with effective uid 0 (required for `--owner`).
+    pub root: bool,
+    pub now: OffsetDateTime,
+    /// The value of `DS01_CONTEXT`, if set.
+    pub ds01_context: Option<&'a str>,
+    /// passwd lookup for `--owner`.
+    pub lookup_user: &'a dyn Fn(&str) -> Result<Identity, IdentityError>,
+}
+
+/// A validated create: what would be run and what it writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatePlan {
+    /// The container's full engine name.
+    pub name: String,
+    /// The `ds01.*` labels written with `--label`, sorted.
+    pub labels: Labels,
+    pub command: EngineCommand,
+}
+
+impl CreatePlan {
+    /// `{"argv": [...], "labels": {...}, "name": "..."}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "argv": self.command.argv,
+            "labels": self.labels,
+            "name": self.name,
+        })
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum CreateError {
+    #[error("--name is empty: expected letters, digits, '_' or '-', e.g. --name my-project")]
+    EmptyName,
+    #[error("--name {name:?} breaks the AIME name rule ^[a-zA-Z0-9_\\-#]+$: use letters, digits, '_', '-'")]
+    AimeName { name: String },
+    #[error("container name {full:?} breaks Docker's name rule ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$: start with a letter or digit, use letters, digits, '_', '.', '-' (no '#'), at least 2 characters")]
+    DockerName { full: String },
+    #[error("IMAGE {image:?} is not an image reference: expected e.g. aimehub/pytorch-2.3 or my-image:tag")]
+    BadImage { image: String },
+    #[error("--owner {owner:?} is for root only: as {invoker} the owner is always you (run through sudo to create for another user)")]
+    OwnerNotRoot { owner: String, invoker: String },
+    #[error("--owner {owner:?}: {source}")]
+    Owner {
+        owner: String,
+        #[source]
+        source: IdentityError,
+    },
+    #[error(
+        "DS01_CONTEXT={value:?} is not a ds01.interface value: expected one of {}",
+        interface_values()
+    )]
+    BadContext { value: String },
+    #[error("{flag} {value:?} is not valid for {key}: expected {expected}")]
+    BadValue {
+        flag: &'static str,
+        key: &'static str,
+        value: String,
+        expected: String,
+    },
+    #[error("passthrough argument {arg:?} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
+    ForgedLabel { arg: String, key: String },
+    #[error("passthrough --label-file {file}:{line} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
+    ForgedLabelInFile {
+        file: String,
+        line: usize,
+        key: String,
+    },
+    #[error("cannot read passthrough --label-file {file}: {source}")]
+    LabelFile {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("passthrough argument {arg:?} sets the container name: use --name NAME (and --exact-name) instead")]
+    PassthroughName { arg: String },
+    #[error("passthrough option {flag} has no value: give it one, e.g. {flag}=VALUE")]
+    MissingValue { flag: String },
+    #[error("passthrough argument {arg:?} is not an option: pass docker create options only (the image is the IMAGE argument)")]
+    Positional { arg: String },
+    #[error("passthrough option {flag} is unknown to ds01-build and followed by {next:?}: write {flag}=VALUE (or {flag}=true)")]
+    AmbiguousOption { flag: String, next: String },
+    #[error("passthrough argument {arg:?}: unknown short option -{letter}: use its long --form")]
+    UnknownShort { arg: String, letter: char },
+}
+
+fn interface_values() -> String {
+    Interface::value_variants()
+        .iter()
+        .map(|i| i.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Compute the create plan. Nothing is run.
+pub fn plan(
+    args: &CreateArgs,
+    inputs: &Inputs<'_>,
+    engine: &Engine,
+) -> Result<CreatePlan, CreateError> {
+    check_image(&args.image)?;
+    // Passthrough first: cheap, and a forged label must be refused whatever else is wrong.
+    let scanned = scan_passthrough(&args.passthrough)?;
+    check_label_sources(&scanned)?;
+
+    let owner = match &args.owner {
+        None => inputs.invoker.clone(),
+        Some(owner) if !inputs.root => {
+            return Err(CreateError::OwnerNotRoot {
+                owner: owner.clone(),
+                invoker: inputs.invoker.user.clone(),
+            })
+        }
+        Some(owner) => (inputs.lookup_user)(owner).map_err(|source| CreateError::Owner {
+            owner: owner.clone(),
+            source,
+        })?,
+    };
+
+    let name = container_name(&args.name, owner.uid, args.exact_name)?;
+    let interface = interface(args.interface, inputs.ds01_context)?;
+
+    let mut labels = Labels::new();
+    let mut put = |key: &str, value: String| labels.insert(key.to_string(), value);
+    put("ds01.user", owner.user.clone());
+    put("ds01.managed", "true".into());
+    put("ds01.interface", interface.as_str().into());
+    put("ds01.created_at", utc_timestamp(inputs.now));
+    put("ds01.name", args.name.clone());
+    put("ds01.container_name", name.clone());
+    put("ds01.image", args.image.clone());
+    put("ds01.user_id", owner.uid.to_string());
+    put("ds01.group_id", owner.gid.to_string());
+    put("ds01.custom_image", custom_image(&args.image));
+
+    let optional = [
+        ("ds01.arch", &args.arch),
+        ("ds01.framework", &args.framework),
+        ("ds01.gpus", &args.gpus),
+        ("ds01.gpu.uuids", &args.gpu_uuids),
+        ("ds01.gpu.slots", &args.gpu_slots),
+        ("ds01.work_mount", &args.work_mount),
+        ("ds01.data_mount", &args.data_mount),
+        ("ds01.models_mount", &args.models_mount),
+        ("ds01.workspace", &args.workspace),
+        ("ds01.project", &args.project),
+        ("ds01.slice", &args.slice),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            check_flag_value(key, value)?;
+            put(key, value.clone());
+        }
+    }
+    if args.protected {
+        put("ds01.protected", "true".into());
+    }
+    for (key, value) in &labels {
+        check_label(key, value)?;
+    }
+
+    let mut argv: Vec<String> = vec!["create".into(), "--name".into(), name.clone()];
+    argv.extend(args.passthrough.iter().cloned());
+    for (key, value) in &labels {
+        argv.push("--label".into());
+        argv.push(format!("{key}={value}"));
+    }
+    argv.push(args.image.clone());
+    Ok(CreatePlan {
+        name,
+        labels,
+        command: engine.command(argv),
+    })
+}
+
+/// The full container name: `NAME._.UID`, or NAME itself with `exact`. NAME must satisfy AIME's rule
+/// and the full name Docker's.
+pub fn container_name(name: &str, uid: u32, exact: bool) -> Result<String, CreateError> {
+    if name.is_empty() {
+        return Err(CreateError::EmptyName);
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'#'))
+    {
+        return Err(CreateError::AimeName { name: name.into() });
+    }
+    let full = if exact {
+        name.to_string()
+    } else {
+        format!("{name}{UID_SEPARATOR}{uid}")
+    };
+    if !is_docker_name(&full) {
+        return Err(CreateError::DockerName { full });
+    }
+    Ok(full)
+}
+
+/// Docker's container name rule `^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`.
+pub fn is_docker_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() >= 2
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// `--interface`, else `DS01_CONTEXT` (empty counts as unset), else `atomic`.
+pub fn interface(flag: Option<Interface>, context: Option<&str>) -> Result<Interface, CreateError> {
+    if let Some(flag) = flag {
+        return Ok(flag);
+    }
+    match context.filter(|v| !v.is_empty()) {
+        None => Ok(Interface::Atomic),
+        Some(value) => Interface::from_str(value, false).map_err(|_| CreateError::BadContext {
+            value: value.into(),
+        }),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
+pub fn utc_timestamp(now: OffsetDateTime) -> String {
+    let t = now.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `ds01.custom_image`: empty for AIME catalog images (`aimehub/...`), else the image.
+pub fn custom_image(image: &str) -> String {
+    let path = ["docker.io/", "index.docker.io/"]
+        .iter()
+        .find_map(|registry| image.strip_prefix(registry))
+        .unwrap_or(image);
+    if path.starts_with("aimehub/") {
+        String::new()
+    } else {
+        image.to_string()
+    }
+}
+
+fn check_image(image: &str) -> Result<(), CreateError> {
+    if image.is_empty() || image.starts_with('-') || image.chars().any(char::is_whitespace) {
+        return Err(CreateError::BadImage {
+            image: image.into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_flag_value(key: &'static str, value: &str) -> Result<(), CreateError> {
+    let spec = schema::lookup(key).expect("create writes schema keys only");
+    let bad = |expected: String| CreateError::BadValue {
+        flag: schema::create_flag(key).unwrap_or(key),
+        key: spec.key,
+        value: value.into(),
+        expected,
+    };
+    if value.trim().is_empty() {
+        return Err(bad(format!(
+            "a non-empty value: {}",
+            spec.value_type.expected()
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(bad("a value without control characters".into()));
+    }
+    spec.value_type.check(value).map_err(bad)
+}
+
+fn check_label(key: &str, value: &str) -> Result<(), CreateError> {
+    let spec = schema::lookup(key).expect("create writes schema keys only");
+    spec.value_type
+        .check(value)
+        .map_err(|expected| CreateError::BadValue {
+            flag: schema::create_flag(key).unwrap_or(spec.key),
+            key: spec.key,
+            value: value.into(),
+            expected,
+        })
+}
+
+/// Where a passthrough argument sets labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelSource {
+    /// `KEY[=VALUE]` given inline; `arg` is the argument as written (for messages).
+    Inline { arg: String, label: String },
+    /// `--label-file FILE`.
+    File(String),
+}
+
+/// `docker create` long options that take a value (docker 28 and 20.10, hidden aliases included).
+const VALUE_OPTIONS: &[&str] = &[
+    "add-host",
+    "annotation",
+    "attach",
+    "blkio-weight",
+    "blkio-weight-device",
+    "cap-add",
+    "cap-drop",
+    "cgroup-parent",
+    "cgroupns",
+    "cidfile",
+    "cpu-count",
+    "cpu-percent",
+    "cpu-period",
+    "cpu-quota",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "cpu-shares",
+    "cpus",
+    "cpuset-cpus",
+    "cpuset-mems",
+    "credentialspec",
+    "detach-keys",
+    "device",
+    "device-cgroup-rule",
+    "device-read-bps",
+    "device-read-iops",
+    "device-write-bps",
+    "device-write-iops",
+    "dns",
+    "dns-opt",
+    "dns-option",
+    "dns-search",
+    "domainname",
+    "entrypoint",
+    "env",
+    "env-file",
+    "expose",
+    "gpus",
+    "group-add",
+    "health-cmd",
+    "health-interval",
+    "health-retries",
+    "health-start-interval",
+    "health-start-period",
+    "health-timeout",
+    "hostname",
+    "io-maxbandwidth",
+    "io-maxiops",
+    "ip",
+    "ip6",
+    "ipc",
+    "isolation",
+    "kernel-memory",
+    "label",
+    "label-file",
+    "link",
+    "link-local-ip",
+    "log-driver",
+    "log-opt",
+    "mac-address",
+    "memory",
+    "memory-reservation",
+    "memory-swap",
+    "memory-swappiness",
+    "mount",
+    "name",
+    "net",
+    "net-alias",
+    "network",
+    "network-alias",
+    "oom-score-adj",
+    "pid",
+    "pids-limit",
+    "platform",
+    "publish",
+    "pull",
+    "restart",
+    "runtime",
+    "security-opt",
+    "shm-size",
+    "stop-signal",
+    "stop-timeout",
+    "storage-opt",
+    "sysctl",
+    "tmpfs",
+    "ulimit",
+    "user",
+    "userns",
+    "uts",
+    "volume",
+    "volume-driver",
+    "volumes-from",
+    "workdir",
+];
+
+/// `docker create` long options without a value.
+const FLAG_OPTIONS: &[&str] = &[
+    "disable-content-trust",
+    "help",
+    "init",
+    "interactive",
+    "no-healthcheck",
+    "oom-kill-disable",
+    "privileged",
+    "publish-all",
+    "quiet",
+    "read-only",
+    "rm",
+    "tty",
+    "use-api-socket",
+];
+
+/// Short options: value-taking and boolean.
+const SHORT_VALUE: &[char] = &['a', 'c', 'e', 'h', 'l', 'm', 'p', 'u', 'v', 'w'];
+const SHORT_FLAG: &[char] = &['i', 't', 'P', 'q'];
+
+/// Read passthrough `docker create` arguments the way docker's option parser (pflag) does and return
+/// every place they set labels. Refuses a container name (`--name`), positionals (including `--`),
+/// options missing their value, unknown short options, and an unknown long option followed by a
+/// non-option (it may or may not take that as its value: the caller must write `--opt=VALUE`).
+pub fn scan_passthrough(args: &[String]) -> Result<Vec<LabelSource>, CreateError> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if let Some(long) = arg.strip_prefix("--") {
+            if long.is_empty() {
+                return Err(CreateError::Positional { arg: arg.clone() });
+            }
+            let (opt, inline) = match long.split_once('=') {
+                Some((opt, value)) => (opt, Some(value.to_string())),
+                None => (long, None),
+            };
+            let takes_value = VALUE_OPTIONS.contains(&opt);
+            let value = match inline {
+                Some(value) => Some(value),
+                None if takes_value => match args.get(i) {
+                    Some(next) => {
+                        i += 1;
+                        Some(next.clone())
+                    }
+                    None => {
+                        return Err(CreateError::MissingValue {
+                            flag: format!("--{opt}"),
+                        })
+                    }
+                },
+                None => {
+                    // A known boolean, or an unknown option: an unknown one must not be followed by
+                    // a non-option (is it its value or a positional?) nor end the list (it could
+                    // take ds01-build's next argument as its value).
+                    if !FLAG_OPTIONS.contains(&opt) {
+                        match args.get(i) {
+                            Some(next) if next.starts_with('-') && next != "-" => {}
+                            next => {
+                                return Err(CreateError::AmbiguousOption {
+                                    flag: format!("--{opt}"),
+                                    next: next
+                                        .cloned()
+                                        .unwrap_or_else(|| "ds01-build's own arguments".into()),
+                                })
+                            }
+                        }
+                    }
+                    None
+                }
+            };
+            match (opt, value) {
+                ("name", _) => return Err(CreateError::PassthroughName { arg: arg.clone() }),
+                ("label", Some(label)) => found.push(LabelSource::Inline {
+                    arg: arg.clone(),
+                    label,
+                }),
+                ("label-file", Some(file)) => found.push(LabelSource::File(file)),
+                _ => {}
+            }
+        } else if let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
+            // A group like -it, -itl k=v, -lk=v, -l=k=v.
+            for (pos, letter) in shorts.char_indices() {
+                if SHORT_FLAG.contains(&letter) {
+                    continue;
+                }
+                if !SHORT_VALUE.contains(&letter) {
+                    return Err(CreateError::UnknownShort {
+                        arg: arg.clone(),
+                        letter,
+                    });
+                }
+                let rest = &shorts[pos + letter.len_utf8()..];
+                let value = if !rest.is_empty() {
+                    rest.strip_prefix('=').unwrap_or(rest).to_string()
+                } else if let Some(next) = args.get(i) {
+                    i += 1;
+                    next.clone()
+                } else {
+                    return Err(CreateError::MissingValue {
+                        flag: format!("-{letter}"),
+                    });
+                };
+                if letter == 'l' {
+                    found.push(LabelSource::Inline {
+                        arg: arg.clone(),
+                        label: value,
+                    });
+                }
+                break;
+            }
+        } else {
+            return Err(CreateError::Positional { arg: arg.clone() });
+        }
+    }
+    Ok(found)
+}
+
+/// The key of a label argument or label-file line: up to the first `=`.
+fn label_key(label: &str) -> &str {
+    label.split_once('=').map_or(label, |(key, _)| key)
+}
+
+fn check_label_sources(sources: &[LabelSource]) -> Result<(), CreateError> {
+    for source in sources {
+        match source {
+            LabelSource::Inline { arg, label } => {
+                let key = label_key(label);
+                if schema::is_reserved_key(key) {
+                    return Err(CreateError::ForgedLabel {
+                        arg: arg.clone(),
+                        key: key.into(),
+                    });
+                }
+            }
+            LabelSource::File(file) => {
+                let text =
+                    std::fs::read(Path::new(file)).map_err(|source| CreateError::LabelFile {
+                        file: file.clone(),
+                        source,
+                    })?;
+                check_label_file(file, &String::from_utf8_lossy(&text))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Check a label file as docker reads it: a UTF-8 BOM is dropped, each line's leading whitespace is
+/// trimmed, empty lines and `#` comments are skipped, the key runs to the first `=` (or the line end).
+pub fn check_label_file(file: &str, text: &str) -> Result<(), CreateError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let key = label_key(line);
+        if schema::is_reserved_key(key) {
+            return Err(CreateError::ForgedLabelInFile {
+                file: file.into(),
+                line: n + 1,
+                key: key.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether engine stderr reports that the container name is taken (docker: `Conflict. The container
+/// name "/x" is already in use by container ...`; podman: `the container name "x" is already in use`).
+pub fn is_name_conflict(stderr: &str) -> bool {
+    stderr.contains("is already in use")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn args(argv: &[&str]) -> CreateArgs {
+        let mut full = vec!["ds01-build", "create"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full).unwrap().command {
+            Command::Create(args) => *args,
+            _ => unreachable!(),
+        }
+    }
+
+    fn alice() -> Identity {
+        Identity {
+            user: "alice".into(),
+            uid: 1000,
+            gid: 100,
+        }
+    }
+
+    fn lookup(name: &str) -> Result<Identity, IdentityError> {
+        match name {
+            "bob" => Ok(Identity {
+                user: "bob".into(),
+                uid: 1001,
+                gid: 1001,
+            }),
+            _ => Err(IdentityError::UnknownUser { name: name.into() }),
+        }
+    }
+
+    fn now() -> OffsetDateTime {
+        // 2026-02-16T10:20:30+02:00 = 08:20:30Z
+        OffsetDateTime::from_unix_timestamp(1_771_230_030)
+            .unwrap()
+            .to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap())
+    }
+
+    fn plan_with(
+        argv: &[&str],
+        root: bool,
+        context: Option<&str>,
+    ) -> Result<CreatePlan, CreateError> {
+        let invoker = alice();
+        let inputs = Inputs {
+            invoker: &invoker,
+            root,
+            now: now(),
+            ds01_context: context,
+            lookup_user: &lookup,
+        };
+        plan(&args(argv), &inputs, &Engine::new("docker", false))
+    }
+
+    fn plan_ok(argv: &[&str]) -> CreatePlan {
+        plan_with(argv, false, None).unwrap()
+    }
+
+    fn err(argv: &[&str]) -> String {
+        plan_with(argv, false, None).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn minimal_plan_labels_and_argv() {
+        let plan = plan_ok(&["aimehub/pytorch-2.3", "--name", "proj"]);
+        assert_eq!(plan.name, "proj._.1000");
+        let expected: Labels = [
+            ("ds01.container_name", "proj._.1000"),
+            ("ds01.created_at", "2026-02-16T08:20:30Z"),
+            ("ds01.custom_image", ""),
+            ("ds01.group_id", "100"),
+            ("ds01.image", "aimehub/pytorch-2.3"),
+            ("ds01.interface", "atomic"),
+            ("ds01.managed", "true"),
+            ("ds01.name", "proj"),
+            ("ds01.user", "alice"),
+            ("ds01.user_id", "1000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(plan.labels, expected);
+        assert_eq!(
+            plan.command.display(),
+            "docker create --name proj._.1000 --label 'ds01.container_name=proj._.1000' \
+             --label 'ds01.created_at=2026-02-16T08:20:30Z' --label 'ds01.custom_image=' \
+             --label 'ds01.group_id=100' --label 'ds01.image=aimehub/pytorch-2.3' \
+             --label 'ds01.interface=atomic' --label 'ds01.managed=true' --label 'ds01.name=proj' \
+             --label 'ds01.user=alice' --label 'ds01.user_id=1000' aimehub/pytorch-2.3"
+        );
+        // Every required schema key is written; nothing deprecated or legacy.
+        for spec in schema::KEYS.iter().filter(|s| s.required) {
+            assert!(plan.labels.contains_key(spec.key), "{}", spec.key);
+        }
+        for key in plan.labels.keys() {
+            assert!(
+                schema::lookup(key).is_some_and(|s| !s.deprecated()),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn optional_flags_and_passthrough_order() {
+        let plan = plan_ok(&[
+            "img:1",
+            "--name",
+            "p1",
+            "--exact-name",
+            "--interface",
+            "orchestration",
+            "--framework",
+            "pytorch-2.3",
+            "--arch",
+            "CUDA",
+            "--gpus",
+            "2",
+            "--gpu-uuids",
+            "GPU-a,GPU-b",
+            "--gpu-slots",
+            "0:0,0:1",
+            "--work-mount",
+            "/home/alice/w",
+            "--data-mount",
+            "/data",
+            "--models-mount",
+            "/models",
+            "--workspace",
+            "ws",
+            "--project",
+            "pr",
+            "--slice",
+            "ds01-student-alice.slice",
+            "--protected",
+            "--",
+            "--network",
+            "none",
+            "-l",
+            "com.example.x=1",
+        ]);
+        assert_eq!(plan.name, "p1");
+        let l = &plan.labels;
+        assert_eq!(l["ds01.custom_image"], "img:1");
+        assert_eq!(l["ds01.interface"], "orchestration");
+        assert_eq!(l["ds01.gpu.uuids"], "GPU-a,GPU-b");
+        assert_eq!(l["ds01.gpu.slots"], "0:0,0:1");
+        assert_eq!(l["ds01.gpus"], "2");
+        assert_eq!(l["ds01.protected"], "true");
+        assert_eq!(l["ds01.slice"], "ds01-student-alice.slice");
+        assert_eq!(l.len(), 10 + 12);
+        let argv = &plan.command.argv;
+        assert_eq!(
+            &argv[..8],
+            [
+                "docker",
+                "create",
+                "--name",
+                "p1",
+                "--network",
+                "none",
+                "-l",
+                "com.example.x=1"
+            ]
+        );
+        assert_eq!(argv.last().unwrap(), "img:1");
+        let keys: Vec<&str> = argv
+            .iter()
+            .filter_map(|a| a.split_once('='))
+            .map(|(k, _)| k)
+            .filter(|k| k.starts_with("ds01."))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn exact_name_and_uid_suffix() {
+        assert_eq!(container_name("proj", 1000, false).unwrap(), "proj._.1000");
+        assert_eq!(container_name("proj", 1000, true).unwrap(), "proj");
+        assert_eq!(container_name("a", 0, false).unwrap(), "a._.0");
+        assert_eq!(
+            container_name("My_proj-2", 7, false).unwrap(),
+            "My_proj-2._.7"
+        );
+    }
+
+    #[test]
+    fn name_rules() {
+        assert!(matches!(
+            container_name("", 1, false),
+            Err(CreateError::EmptyName)
+        ));
+        for bad in ["a b", "a.b", "a/b", "ä", "a;rm -rf", "$(x)", "a\n"] {
+            assert!(
+                matches!(
+                    container_name(bad, 1, false),
+                    Err(CreateError::AimeName { .. })
+                ),
+                "{bad}"
+            );
+        }
+        // AIME allows '#' and a leading '_'/'-'; Docker does not.
+        for bad in ["a#1", "_a", "-a", "#a"] {
+            assert!(
+                matches!(
+                    container_name(bad, 1, false),
+                    Err(CreateError::DockerName { .. })
+                ),
+                "{bad}"
+            );
+        }
+        // Docker needs two characters.
+        assert!(matches!(
+            container_name("a", 1, true),
+            Err(CreateError::DockerName { .. })
+        ));
+        assert!(is_docker_name("a.b-c_d"));
+        assert!(!is_docker_name(".a"));
+        assert!(err(&["img", "--name", ""]).contains("--name is empty"));
+        assert!(err(&["img", "--name", "a b"]).contains("AIME name rule"));
+    }
+
+    #[test]
+    fn identity_owner_only_from_root() {
+        let e = err(&["img", "--name", "p", "--owner", "bob"]);
+        assert!(e.contains("--owner \"bob\" is for root only"), "{e}");
+        let plan = plan_with(&["img", "--name", "p", "--owner", "bob"], true, None).unwrap();
+        assert_eq!(plan.name, "p._.1001");
+        assert_eq!(plan.labels["ds01.user"], "bob");
+        assert_eq!(plan.labels["ds01.user_id"], "1001");
+        assert_eq!(plan.labels["ds01.group_id"], "1001");
+        let e = plan_with(&["img", "--name", "p", "--owner", "nobody-x"], true, None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no passwd entry for user \"nobody-x\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn interface_from_flag_context_or_default() {
+        assert_eq!(interface(None, None).unwrap(), Interface::Atomic);
+        assert_eq!(interface(None, Some("")).unwrap(), Interface::Atomic);
+        assert_eq!(interface(None, Some("vscode")).unwrap(), Interface::Vscode);
+        assert_eq!(
+            interface(Some(Interface::Api), Some("vscode")).unwrap(),
+            Interface::Api
+        );
+        let e = plan_with(&["img", "--name", "p"], false, Some("devcontainer"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "DS01_CONTEXT=\"devcontainer\" is not a ds01.interface value: expected one of \
+             orchestration, atomic, api, docker, vscode, unknown"
+        );
+        // Unknown --interface is a clap usage error.
+        let mut full = vec![
+            "ds01-build",
+            "create",
+            "img",
+            "--name",
+            "p",
+            "--interface",
+            "bogus",
+        ];
+        assert!(Cli::try_parse_from(full.drain(..)).is_err());
+    }
+
+    #[test]
+    fn value_validation() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--gpus", "two"], "--gpus \"two\" is not valid for ds01.gpus: expected a whole number"),
+            (&["--gpus=-1"], "--gpus"),
+            (&["--gpus", ""], "non-empty"),
+            (&["--gpu-uuids", "GPU-a,,GPU-b"], "--gpu-uuids"),
+            (&["--gpu-uuids", "GPU-a,"], "--gpu-uuids"),
+            (&["--gpu-slots", "0:0,1"], "--gpu-slots \"0:0,1\" is not valid for ds01.gpu.slots"),
+            (&["--gpu-slots", "0.0"], "--gpu-slots"),
+            (&["--work-mount", "home/alice"], "--work-mount \"home/alice\" is not valid for ds01.work_mount: expected an absolute path"),
+            (&["--data-mount", "./data"], "--data-mount"),
+            (&["--models-mount", "~/m"], "--models-mount"),
+            (&["--framework", ""], "--framework"),
+            (&["--project", "a\nb"], "control characters"),
+        ];
+        for (extra, needle) in cases {
+            let mut argv = vec!["img", "--name", "p"];
+            argv.extend_from_slice(extra);
+            let e = err(&argv);
+            assert!(e.contains(needle), "{extra:?}: {e}");
+        }
+        for bad in ["", "-x", "a b"] {
+            assert!(
+                matches!(check_image(bad), Err(CreateError::BadImage { .. })),
+                "{bad:?}"
+            );
+        }
+        assert!(check_image("localhost:5000/a/b:1@sha256:00").is_ok());
+    }
+
+    #[test]
+    fn custom_image_rule() {
+        assert_eq!(custom_image("aimehub/pytorch:2"), "");
+        assert_eq!(custom_image("docker.io/aimehub/pytorch"), "");
+        assert_eq!(custom_image("ghcr.io/aimehub/x"), "ghcr.io/aimehub/x");
+        assert_eq!(custom_image("my/img"), "my/img");
+    }
+
+    #[test]
+    fn timestamp_is_utc_z() {
+        assert_eq!(utc_timestamp(now()), "2026-02-16T08:20:30Z");
+        assert!(schema::check_value("ds01.created_at", &utc_timestamp(now())).is_ok());
+    }
+
+    fn scan(argv: &[&str]) -> Result<Vec<LabelSource>, CreateError> {
+        scan_passthrough(&argv.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    fn inline(arg: &str, label: &str) -> LabelSource {
+        LabelSource::Inline {
+            arg: arg.into(),
+            label: label.into(),
+        }
+    }
+
+    #[test]
+    fn passthrough_label_forms() {
+        let found = scan(&[
+            "--label",
+            "a=1",
+            "--label=b=2",
+            "-l",
+            "c=3",
+            "-ld=4",
+            "-l=e=5",
+            "-itl",
+            "f=6",
+            "-itlg=7",
+            "--label-file",
+            "F1",
+            "--label-file=F2",
+            "-e",
+            "--label=not-a-label",
+            "--env=X=1",
+            "-P",
+        ])
+        .unwrap();
+        assert_eq!(
+            found,
+            [
+                inline("--label", "a=1"),
+                inline("--label=b=2", "b=2"),
+                inline("-l", "c=3"),
+                inline("-ld=4", "d=4"),
+                inline("-l=e=5", "e=5"),
+                inline("-itl", "f=6"),
+                inline("-itlg=7", "g=7"),
+                LabelSource::File("F1".into()),
+                LabelSource::File("F2".into()),
+            ]
+        );
+        // A value-taking short option swallows the rest of its group: -el is env "l...".
+        assert_eq!(scan(&["-elds01.user=x"]).unwrap(), []);
+    }
+
+    #[test]
+    fn forged_labels_refused_in_every_form() {
+        for form in [
+            &["--label", "ds01.user=mallory"][..],
+            &["--label=ds01.user=mallory"],
+            &["-l", "ds01.user=mallory"],
+            &["-lds01.user=mallory"],
+            &["-l=ds01.user=mallory"],
+            &["-itl", "ds01.user=mallory"],
+            &["--label", "aime.mlc.USER=mallory"],
+            &["--label", "aime.mlc=mallory"],
+            &["--label", "DS01.managed=true"],
+            &["--label", "ds01.protected"],
+            &["--network", "none", "--label", " ds01.user=x"],
+        ] {
+            let mut argv = vec!["img", "--name", "p", "--"];
+            argv.extend_from_slice(form);
+            let e = err(&argv);
+            assert!(
+                e.contains("are written only by ds01-build create"),
+                "{form:?}: {e}"
+            );
+        }
+        assert!(plan_with(
+            &["img", "--name", "p", "--", "--label", "ds01x=1"],
+            false,
+            None
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn label_files_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good");
+        std::fs::write(&good, "# ds01.user=comment\n\ncom.example.a=1\n").unwrap();
+        let bad = dir.path().join("bad");
+        std::fs::write(&bad, "com.example.a=1\n   aime.mlc.USER=mallory\n").unwrap();
+        let (good, bad) = (good.to_str().unwrap(), bad.to_str().unwrap());
+        assert!(plan_with(
+            &["img", "--name", "p", "--", "--label-file", good],
+            false,
+            None
+        )
+        .is_ok());
+        let e = err(&[
+            "img",
+            "--name",
+            "p",
+            "--",
+            "--label-file",
+            good,
+            "--label-file",
+            bad,
+        ]);
+        assert_eq!(
+            e,
+            format!(
+                "passthrough --label-file {bad}:2 sets label \"aime.mlc.USER\": ds01.* and aime.mlc* \
+                 labels are written only by ds01-build create itself (use its flags)"
+            )
+        );
+        let e = err(&["img", "--name", "p", "--", "--label-file=/nonexistent/x"]);
+        assert!(
+            e.starts_with("cannot read passthrough --label-file /nonexistent/x: "),
+            "{e}"
+        );
+        // Docker drops a BOM and keys without '=' are labels too.
+        assert!(check_label_file("f", "\u{feff}ds01.user=x").is_err());
+        assert!(check_label_file("f", "ds01.managed").is_err());
+    }
+
+    #[test]
+    fn passthrough_structure_errors() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--name", "x"], "sets the container name"),
+            (&["--name=x"], "sets the container name"),
+            (&["--label"], "passthrough option --label has no value"),
+            (&["-l"], "option -l has no value"),
+            (&["-it", "sh"], "\"sh\" is not an option"),
+            (&["--", "sh"], "\"--\" is not an option"),
+            (&["--rm", "x"], "\"x\" is not an option"),
+            (&["--frobnicate", "x"], "write --frobnicate=VALUE"),
+            (&["--frobnicate"], "write --frobnicate=VALUE"),
+            (&["-Z"], "unknown short option -Z"),
+        ];
+        for (argv, needle) in cases {
+            let e = scan(argv).unwrap_err().to_string();
+            assert!(e.contains(needle), "{argv:?}: {e}");
+        }
+        assert!(
+            scan(&["--frobnicate", "--rm", "--frobnicate=1", "--rm=false"])
+                .unwrap()
+                .is_empty()
+        );
+        assert!(scan(&["--env", "--label=ds01.user=x"]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn forged_label_refused_before_owner_and_name_errors() {
+        let e = err(&[
+            "img",
+            "--name",
+            "",
+            "--owner",
+            "bob",
+            "--",
+            "-l",
+            "ds01.user=x",
+        ]);
+        assert!(e.contains("sets label \"ds01.user\""), "{e}");
+    }
+
+    #[test]
+    fn name_conflict_detection() {
+        assert!(is_name_conflict(
+            "Error response from daemon: Conflict. The container name \"/a\" is already in use by container \"0123\". You have to remove (or rename) that container to be able to reuse that name."
+        ));
+        assert!(is_name_conflict(
+            "Error: creating container storage: the container name \"a\" is already in use by 0123. You have to remove that container to be able to reuse that name: that name is already in use"
+        ));
+        assert!(!is_name_conflict("Error: No such image: x"));
+    }
+
+    #[test]
+    fn json_shape() {
+        let plan = plan_ok(&["img", "--name", "p"]);
+        let json = plan.to_json();
+        assert_eq!(json["name"], "p._.1000");
+        assert_eq!(json["argv"][0], "docker");
+        assert_eq!(json["labels"]["ds01.user"], "alice");
+        assert_eq!(json.as_object().unwrap().len(), 3);
+    }
+}

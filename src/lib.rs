@@ -13,6 +13,7 @@ pub mod identity;
 pub mod inspect;
 pub mod labels;
 pub mod lineage;
+pub mod lint;
 pub mod ownership;
 pub mod profile;
 pub mod schema;

@@ -1,0 +1,1046 @@
+//! Pure lint rules over a label set, and the readers of the label sources `lint` accepts
+//! (a Dockerfile's `LABEL` instructions, a labels file).
+//!
+//! Every rule has a stable id and name ([`Rule`]); README's `### lint` documents each one. Rules:
+//! key style (hadolint DL3048) and Docker's reserved namespaces; the `ds01.*` schema table (legacy,
+//! deprecated and unknown keys, typed values); the heritable image schema (created, URLs, SPDX,
+//! version split, pull tag, required leaves, base-prefix, lineage problems, conformance).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::history::{label_words, HistoryRow};
+use crate::labels::{
+    dockerfile_escape_char, key_rule_violations, reserved_prefix, KeyRule, Labels,
+};
+use crate::lineage::{
+    group, reconstruct, split_schema_key, BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE,
+    SCRATCH,
+};
+use crate::schema;
+
+/// A lint rule: id, name and what it checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    KeyStyle,
+    ReservedNamespace,
+    LegacyKey,
+    DeprecatedKey,
+    UnknownDs01Key,
+    ValueType,
+    Created,
+    Url,
+    Spdx,
+    VersionSplit,
+    PullTag,
+    RequiredLeaf,
+    BasePrefix,
+    Lineage,
+    NotConforming,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 15] = [
+        Rule::KeyStyle,
+        Rule::ReservedNamespace,
+        Rule::LegacyKey,
+        Rule::DeprecatedKey,
+        Rule::UnknownDs01Key,
+        Rule::ValueType,
+        Rule::Created,
+        Rule::Url,
+        Rule::Spdx,
+        Rule::VersionSplit,
+        Rule::PullTag,
+        Rule::RequiredLeaf,
+        Rule::BasePrefix,
+        Rule::Lineage,
+        Rule::NotConforming,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::KeyStyle => "L001",
+            Rule::ReservedNamespace => "L002",
+            Rule::LegacyKey => "L003",
+            Rule::DeprecatedKey => "L004",
+            Rule::UnknownDs01Key => "L005",
+            Rule::ValueType => "L006",
+            Rule::Created => "L007",
+            Rule::Url => "L008",
+            Rule::Spdx => "L009",
+            Rule::VersionSplit => "L010",
+            Rule::PullTag => "L011",
+            Rule::RequiredLeaf => "L012",
+            Rule::BasePrefix => "L013",
+            Rule::Lineage => "L014",
+            Rule::NotConforming => "L015",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::KeyStyle => "key-style",
+            Rule::ReservedNamespace => "reserved-namespace",
+            Rule::LegacyKey => "legacy-key",
+            Rule::DeprecatedKey => "deprecated-key",
+            Rule::UnknownDs01Key => "unknown-ds01-key",
+            Rule::ValueType => "value-type",
+            Rule::Created => "created",
+            Rule::Url => "url",
+            Rule::Spdx => "spdx",
+            Rule::VersionSplit => "version-split",
+            Rule::PullTag => "pull-tag",
+            Rule::RequiredLeaf => "required-leaf",
+            Rule::BasePrefix => "base-prefix",
+            Rule::Lineage => "lineage",
+            Rule::NotConforming => "not-conforming",
+        }
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// One finding: the rule, the key it is about (if one), the Dockerfile line (if known), and a
+/// one-line message saying what is wrong and what would be right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub name: &'static str,
+    pub key: Option<String>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Finding {
+    fn new(rule: Rule, key: Option<&str>, message: String) -> Finding {
+        Finding {
+            rule,
+            name: rule.name(),
+            key: key.map(str::to_string),
+            line: None,
+            message,
+        }
+    }
+
+    /// `[FILE:LINE: ]L001 key-style: message`.
+    pub fn render(&self, file: Option<&str>) -> String {
+        let place = match (file, self.line) {
+            (Some(f), Some(l)) => format!("{f}:{l}: "),
+            _ => String::new(),
+        };
+        format!("{place}{} {}: {}", self.rule.id(), self.name, self.message)
+    }
+}
+
+/// What to lint.
+#[derive(Debug, Clone, Default)]
+pub struct Input<'a> {
+    pub labels: Labels,
+    /// Dockerfile line of each key (`--dockerfile`).
+    pub lines: BTreeMap<String, usize>,
+    /// Keys whose value the builder substitutes (`$VAR`): value rules skip them.
+    pub substituted: BTreeSet<String>,
+    /// The set holds the parent images' labels too (an image, a container, a labels file), so a
+    /// `base-prefix` must name a prefix present here. `false` for a Dockerfile.
+    pub complete: bool,
+    /// The image's history, newest first (`lint IMAGE`): enables the conformance rule.
+    pub history: Option<&'a [HistoryRow]>,
+}
+
+/// Leaves whose value must be an http(s) URL (compared case-insensitively), and OCI keys likewise.
+pub const URL_LEAVES: [&str; 8] = [
+    "home",
+    "source-home",
+    "license-file",
+    "vendorUrl",
+    "content-home",
+    "content-source",
+    "content-license-file",
+    "content-vendorUrl",
+];
+const OCI_URL_KEYS: [&str; 3] = [
+    "org.opencontainers.image.url",
+    "org.opencontainers.image.source",
+    "org.opencontainers.image.documentation",
+];
+/// Leaves whose value must be an SPDX license expression (empty allowed).
+pub const SPDX_LEAVES: [&str; 2] = ["license-spdx", "content-license-spdx"];
+const OCI_SPDX_KEY: &str = "org.opencontainers.image.licenses";
+const OCI_CREATED_KEY: &str = "org.opencontainers.image.created";
+
+/// Run every rule. Findings are sorted by line, key, then rule.
+pub fn lint(input: &Input) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    key_rules(input, &mut findings);
+    ds01_rules(input, &mut findings);
+    image_value_rules(input, &mut findings);
+    heritable_rules(input, &mut findings);
+    for f in &mut findings {
+        if f.line.is_none() {
+            f.line = f.key.as_ref().and_then(|k| input.lines.get(k).copied());
+        }
+    }
+    findings.sort_by(|a, b| (a.line, &a.key, a.rule).cmp(&(b.line, &b.key, b.rule)));
+    findings
+}
+
+fn key_rules(input: &Input, out: &mut Vec<Finding>) {
+    // Schema keys whose only fault is the namespace's upper case are reported once per spelling.
+    let mut namespace_case: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for key in input.labels.keys() {
+        let violations: Vec<KeyRule> = key_rule_violations(key)
+            .into_iter()
+            .filter(|r| *r != KeyRule::Reserved)
+            .collect();
+        if let Some(prefix) = reserved_prefix(key) {
+            out.push(Finding::new(
+                Rule::ReservedNamespace,
+                Some(key),
+                format!("{key}: is in Docker's reserved {prefix} namespace: use your own reverse-domain prefix"),
+            ));
+        }
+        if violations.is_empty() {
+            continue;
+        }
+        if let Some(sk) = split_schema_key(key) {
+            let fixed = format!("{}.{SCHEMA_NAMESPACE}.{}", sk.prefix, sk.leaf);
+            if key_rule_violations(&fixed).is_empty() {
+                let group = format!("{}.{}.*", sk.prefix, sk.namespace);
+                let entry = namespace_case
+                    .entry(group)
+                    .or_insert((sk.namespace.to_string(), 0));
+                entry.1 += 1;
+                continue;
+            }
+        }
+        let rules: Vec<&str> = violations.iter().map(|r| r.describe()).collect();
+        let hint = if schema::is_legacy_key(key) {
+            match schema::replacement_for(key) {
+                Some(new) => {
+                    format!(" (legacy key, upper case by history: its replacement is {new})")
+                }
+                None => " (legacy key, upper case by history)".to_string(),
+            }
+        } else {
+            let lower = key.to_ascii_lowercase();
+            if key_rule_violations(&lower).is_empty() {
+                format!(" (e.g. {lower})")
+            } else {
+                String::new()
+            }
+        };
+        out.push(Finding::new(
+            Rule::KeyStyle,
+            Some(key),
+            format!("{key}: {}{hint}", rules.join("; ")),
+        ));
+    }
+    for (group, (namespace, count)) in namespace_case {
+        out.push(Finding::new(
+            Rule::KeyStyle,
+            Some(&group),
+            format!(
+                "{group} ({count} key{}): the schema namespace {namespace} has upper case: write {SCHEMA_NAMESPACE} (readers match it case-insensitively)",
+                if count == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+}
+
+fn ds01_rules(input: &Input, out: &mut Vec<Finding>) {
+    for (key, value) in &input.labels {
+        if schema::is_legacy_key(key) {
+            let message = match schema::replacement_for(key) {
+                Some(new) => format!("{key}: legacy aime.mlc key, read-only: write {new} instead"),
+                None => {
+                    format!("{key}: legacy aime.mlc key, read-only, with no ds01.* replacement")
+                }
+            };
+            out.push(Finding::new(Rule::LegacyKey, Some(key), message));
+            continue;
+        }
+        if !key.starts_with(schema::NAMESPACE) {
+            continue;
+        }
+        let Some(spec) = schema::lookup(key) else {
+            out.push(Finding::new(
+                Rule::UnknownDs01Key,
+                Some(key),
+                format!("{key}: not a key of the ds01.* schema (see `ds01-build schema`)"),
+            ));
+            continue;
+        };
+        if let Some(new) = spec.replaced_by {
+            out.push(Finding::new(
+                Rule::DeprecatedKey,
+                Some(key),
+                format!("{key}: deprecated: write {new} instead"),
+            ));
+        }
+        if input.substituted.contains(key) {
+            continue;
+        }
+        if let Err(expected) = schema::check_value(key, value) {
+            out.push(Finding::new(
+                Rule::ValueType,
+                Some(key),
+                format!("{key}={value:?}: expected {expected}"),
+            ));
+        }
+    }
+}
+
+/// Created, URL and SPDX values, for schema leaves and their OCI counterparts.
+fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
+    for (key, value) in &input.labels {
+        if input.substituted.contains(key) {
+            continue;
+        }
+        let leaf = split_schema_key(key).map(|sk| sk.leaf);
+        let is_leaf =
+            |names: &[&str]| leaf.is_some_and(|l| names.iter().any(|n| n.eq_ignore_ascii_case(l)));
+        if (is_leaf(&["created"]) || key == OCI_CREATED_KEY) && !is_rfc3339(value) {
+            out.push(Finding::new(
+                Rule::Created,
+                Some(key),
+                format!(
+                    "{key}={value:?}: expected an RFC 3339 time, e.g. 2020-09-12T00:23:06-04:00"
+                ),
+            ));
+        }
+        if (is_leaf(&URL_LEAVES) || OCI_URL_KEYS.contains(&key.as_str()))
+            && !value.is_empty()
+            && !is_http_url(value)
+        {
+            out.push(Finding::new(
+                Rule::Url,
+                Some(key),
+                format!("{key}={value:?}: expected an http(s) URL, e.g. https://example.com/x (or empty)"),
+            ));
+        }
+        if (is_leaf(&SPDX_LEAVES) || key == OCI_SPDX_KEY) && !is_spdx_expression(value) {
+            out.push(Finding::new(
+                Rule::Spdx,
+                Some(key),
+                format!("{key}={value:?}: expected an SPDX license expression, e.g. MIT or (GPL-2.0-only OR BSD-3-Clause) (or empty)"),
+            ));
+        }
+    }
+}
+
+fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
+    let grouping = group(&input.labels);
+    for (prefix, image) in &grouping.images {
+        // Leaf → (full key, value), leaves compared case-insensitively.
+        let leaf = |name: &str| {
+            image.labels.iter().find(|(k, _)| {
+                split_schema_key(k)
+                    .is_some_and(|sk| sk.prefix == prefix && sk.leaf.eq_ignore_ascii_case(name))
+            })
+        };
+        for required in [BASE_PREFIX, LABEL_SCHEMA_VERSION] {
+            if leaf(required).is_none() {
+                let mut f = Finding::new(
+                    Rule::RequiredLeaf,
+                    Some(prefix),
+                    format!("{prefix}: no {prefix}.{SCHEMA_NAMESPACE}.{required} label: every image of the schema needs {BASE_PREFIX} and {LABEL_SCHEMA_VERSION}"),
+                );
+                f.line = image
+                    .labels
+                    .keys()
+                    .filter_map(|k| input.lines.get(k))
+                    .min()
+                    .copied();
+                out.push(f);
+            }
+        }
+        if input.complete {
+            if let Some((key, base)) = leaf(BASE_PREFIX) {
+                if base != SCRATCH
+                    && !base.is_empty()
+                    && !grouping.images.contains_key(base.as_str())
+                {
+                    out.push(Finding::new(
+                        Rule::BasePrefix,
+                        Some(key),
+                        format!("{key}={base:?}: names no image prefix present here: expected \"scratch\", \"\" (base does not conform) or one of {}", present(&grouping.images)),
+                    ));
+                }
+            }
+        }
+        let substituted = |k: &str| input.substituted.contains(k);
+        if let Some((vkey, version)) = leaf("version").filter(|(k, _)| !substituted(k)) {
+            let content = leaf("content-version").filter(|(k, _)| !substituted(k));
+            let source = leaf("source-version").filter(|(k, _)| !substituted(k));
+            match version.split_once('-') {
+                None => out.push(Finding::new(
+                    Rule::VersionSplit,
+                    Some(vkey),
+                    format!("{vkey}={version:?}: has no '-': expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1"),
+                )),
+                Some((c, s)) => {
+                    for (got, want, what) in [(content, c, "content-version"), (source, s, "source-version")] {
+                        if let Some((k, v)) = got.filter(|(_, v)| v.as_str() != want) {
+                            out.push(Finding::new(
+                                Rule::VersionSplit,
+                                Some(k),
+                                format!("{k}={v:?}: version {version:?} splits at its first '-' into {what} {want:?}"),
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Some((pkey, pull)) = leaf("pull").filter(|(k, _)| !substituted(k)) {
+                if !pull.ends_with(&format!(":{version}")) {
+                    out.push(Finding::new(
+                        Rule::PullTag,
+                        Some(pkey),
+                        format!("{pkey}={pull:?}: expected a reference ending in :{version} (the version)"),
+                    ));
+                }
+            }
+        }
+    }
+    let lineage = reconstruct(&input.labels, input.history.unwrap_or(&[]));
+    for problem in lineage.problems.iter().filter(|p| p.in_labels()) {
+        out.push(Finding::new(Rule::Lineage, None, problem.to_string()));
+    }
+    if input.history.is_some() && lineage.current.is_some() && !lineage.conforming {
+        out.push(Finding::new(
+            Rule::NotConforming,
+            lineage.current.as_deref(),
+            format!(
+                "the image does not conform: {}",
+                lineage
+                    .conformance_reason()
+                    .trim_start_matches("no (")
+                    .trim_end_matches(')')
+            ),
+        ));
+    }
+}
+
+fn present(images: &BTreeMap<String, crate::lineage::Image>) -> String {
+    images.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+fn is_rfc3339(value: &str) -> bool {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).is_ok()
+}
+
+/// `http://` or `https://` (any case), a non-empty host, no whitespace.
+pub fn is_http_url(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    !host.is_empty() && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A simple SPDX license expression check: ids `[A-Za-z0-9.-]+` (optionally `+`, `LicenseRef-`,
+/// `DocumentRef-x:LicenseRef-y`), joined by `AND` / `OR`, `WITH` an exception id, parentheses.
+/// Operators are upper or lower case. Empty is allowed (unknown license).
+pub fn is_spdx_expression(value: &str) -> bool {
+    if value.trim().is_empty() {
+        return true;
+    }
+    let spaced = value.replace('(', " ( ").replace(')', " ) ");
+    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    let mut pos = 0;
+    spdx_expr(&tokens, &mut pos) && pos == tokens.len()
+}
+
+fn spdx_expr(t: &[&str], pos: &mut usize) -> bool {
+    if !spdx_term(t, pos) {
+        return false;
+    }
+    while matches!(t.get(*pos), Some(&("AND" | "OR" | "and" | "or"))) {
+        *pos += 1;
+        if !spdx_term(t, pos) {
+            return false;
+        }
+    }
+    true
+}
+
+fn spdx_term(t: &[&str], pos: &mut usize) -> bool {
+    match t.get(*pos) {
+        Some(&"(") => {
+            *pos += 1;
+            if !spdx_expr(t, pos) || t.get(*pos) != Some(&")") {
+                return false;
+            }
+            *pos += 1;
+        }
+        Some(id) if is_spdx_id(id) => *pos += 1,
+        _ => return false,
+    }
+    if matches!(t.get(*pos), Some(&("WITH" | "with"))) {
+        *pos += 1;
+        match t.get(*pos) {
+            Some(id) if is_spdx_id(id) => *pos += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn is_spdx_id(token: &str) -> bool {
+    if matches!(token, "AND" | "OR" | "WITH" | "and" | "or" | "with") {
+        return false;
+    }
+    let simple = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    };
+    let body = token.strip_suffix('+').unwrap_or(token);
+    match body.split_once(':') {
+        Some((doc, lic)) => doc.starts_with("DocumentRef-") && simple(doc) && simple(lic),
+        None => simple(body),
+    }
+}
+
+/// A label set read from a Dockerfile: values, the line of each key's instruction, and the keys
+/// whose value the builder substitutes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DockerfileLabels {
+    pub labels: Labels,
+    pub lines: BTreeMap<String, usize>,
+    pub substituted: BTreeSet<String>,
+}
+
+struct Stage {
+    name: Option<String>,
+    base: String,
+    labels: Vec<(String, String, usize, bool)>,
+}
+
+/// The labels the Dockerfile's final stage sets: its own `LABEL` instructions, after those of an
+/// earlier stage it is built FROM (by `AS` name). Honours the `# escape=` directive, line
+/// continuations, comment lines inside continuations, quotes and escapes; heredoc bodies are
+/// skipped. A key set twice keeps its last value. `$VAR` references are kept as written and marked.
+pub fn dockerfile_labels(text: &str) -> DockerfileLabels {
+    let escape = dockerfile_escape_char(text);
+    let mut stages: Vec<Stage> = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    let mut heredoc: Option<(String, bool)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        if let Some((end, dash)) = &heredoc {
+            let line = if *dash {
+                raw.trim_start_matches('\t')
+            } else {
+                raw
+            };
+            if line == end {
+                heredoc = None;
+            }
+            continue;
+        }
+        let trimmed = raw.trim_start();
+        // Comment and blank lines, also inside a continuation (Docker drops them there too).
+        if trimmed.starts_with('#') || trimmed.is_empty() {
+            continue;
+        }
+        let (start, mut logical) = pending.take().unwrap_or((i + 1, String::new()));
+        let body = raw.trim_end();
+        if let Some(cut) = body.strip_suffix(escape) {
+            logical.push_str(cut);
+            pending = Some((start, logical));
+            continue;
+        }
+        logical.push_str(body);
+        heredoc = instruction(&logical, start, escape, &mut stages);
+    }
+    if let Some((start, logical)) = pending {
+        instruction(&logical, start, escape, &mut stages);
+    }
+    let mut out = DockerfileLabels::default();
+    if let Some(last) = stages.len().checked_sub(1) {
+        for (key, value, line, substituted) in stage_labels(&stages, last) {
+            out.labels.insert(key.clone(), value);
+            out.lines.insert(key.clone(), line);
+            if substituted {
+                out.substituted.insert(key);
+            } else {
+                out.substituted.remove(&key);
+            }
+        }
+    }
+    out
+}
+
+/// Labels of stage `index`, after those of the earlier stage it is built FROM, if any.
+fn stage_labels(stages: &[Stage], index: usize) -> Vec<(String, String, usize, bool)> {
+    let stage = &stages[index];
+    let parent = stages[..index].iter().rposition(|s| {
+        s.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&stage.base))
+    });
+    let mut labels = parent.map_or_else(Vec::new, |p| stage_labels(stages, p));
+    labels.extend(stage.labels.iter().cloned());
+    labels
+}
+
+/// Handle one logical instruction; returns the heredoc terminator it opens, if any.
+fn instruction(
+    text: &str,
+    line: usize,
+    escape: char,
+    stages: &mut Vec<Stage>,
+) -> Option<(String, bool)> {
+    let text = text.trim();
+    let (keyword, rest) = text
+        .split_once(char::is_whitespace)
+        .map_or((text, ""), |(k, r)| (k, r.trim_start()));
+    if keyword.eq_ignore_ascii_case("FROM") {
+        let words: Vec<&str> = rest
+            .split_whitespace()
+            .filter(|w| !w.starts_with("--"))
+            .collect();
+        let name = match words.as_slice() {
+            [_, as_, name, ..] if as_.eq_ignore_ascii_case("as") => Some(name.to_string()),
+            _ => None,
+        };
+        stages.push(Stage {
+            name,
+            base: words.first().map_or_else(String::new, |w| w.to_string()),
+            labels: Vec::new(),
+        });
+    } else if keyword.eq_ignore_ascii_case("LABEL") {
+        if stages.is_empty() {
+            stages.push(Stage {
+                name: None,
+                base: String::new(),
+                labels: Vec::new(),
+            });
+        }
+        let stage = stages.last_mut().expect("pushed above");
+        for pair in label_words(rest, escape) {
+            stage
+                .labels
+                .push((pair.key, pair.value, line, pair.substituted));
+        }
+    } else if ["RUN", "COPY", "ADD"]
+        .iter()
+        .any(|k| keyword.eq_ignore_ascii_case(k))
+    {
+        return heredoc_start(rest);
+    }
+    None
+}
+
+/// The terminator of the first heredoc (`<<EOF`, `<<-EOF`, `<<"EOF"`) in `args`, and whether
+/// leading tabs are stripped (`<<-`).
+fn heredoc_start(args: &str) -> Option<(String, bool)> {
+    let at = args.find("<<")?;
+    let rest = &args[at + 2..];
+    let (dash, rest) = match rest.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let word: String = rest
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!word.is_empty()).then_some((word, dash))
+}
+
+#[derive(Debug, Error)]
+pub enum LabelFileError {
+    #[error("not a JSON object of string values ({0}): expected {{\"key\": \"value\", ...}} or KEY=VALUE lines")]
+    Json(#[source] serde_json::Error),
+    #[error("line {line}: {text:?} has no '=': expected KEY=VALUE (blank lines and # comments are skipped)")]
+    NoEquals { line: usize, text: String },
+    #[error("line {line}: empty key in {text:?}: expected KEY=VALUE")]
+    EmptyKey { line: usize, text: String },
+}
+
+/// A labels file: a JSON object of strings (`null` = no labels, as `inspect --format '{{json
+/// .Config.Labels}}'` prints), or `KEY=VALUE` lines (value = everything after the first `=`, as
+/// `--label` takes it; blank lines and lines starting with `#` skipped).
+pub fn parse_label_file(text: &str) -> Result<Labels, LabelFileError> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.trim_end() == "null" {
+        let parsed: Option<Labels> = serde_json::from_str(trimmed).map_err(LabelFileError::Json)?;
+        return Ok(parsed.unwrap_or_default());
+    }
+    let mut labels = Labels::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(LabelFileError::NoEquals {
+                line: i + 1,
+                text: line.to_string(),
+            });
+        };
+        if key.trim().is_empty() {
+            return Err(LabelFileError::EmptyKey {
+                line: i + 1,
+                text: line.to_string(),
+            });
+        }
+        labels.insert(key.to_string(), value.to_string());
+    }
+    Ok(labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const P: &str = "jefferys.ubu-lts.io.github.jefferysdockers";
+
+    /// A clean heritable label set (lower-case namespace, the seed's leaves).
+    fn clean() -> Labels {
+        let mut l = Labels::new();
+        for (leaf, v) in [
+            ("base-prefix", "scratch"),
+            ("name", "ubu-lts"),
+            ("home", "https://hub.docker.com/r/jefferys/ubu-lts"),
+            ("version", "20.04.01-0.0.1-rc1"),
+            ("source-version", "0.0.1-rc1"),
+            ("content-version", "20.04.01"),
+            ("pull", "jefferys/ubu-lts:20.04.01-0.0.1-rc1"),
+            ("license-spdx", ""),
+            (
+                "content-license-spdx",
+                "(GPL-2.0-only OR MIT) AND Apache-2.0 WITH LLVM-exception",
+            ),
+            ("license-file", "https://ubuntu.com/licensing"),
+            ("content-source", "http://cdimage.ubuntu.com/ubuntu-base/"),
+            ("created", "2020-09-12T00:23:06-04:00"),
+            ("label-schema-version", "0.0.1"),
+        ] {
+            l.insert(format!("{P}.{leaf}"), v.to_string());
+        }
+        l.insert("ds01.user".into(), "alice".into());
+        l.insert("ds01.managed".into(), "true".into());
+        l.insert("org.opencontainers.image.licenses".into(), "MIT".into());
+        l
+    }
+
+    fn run(labels: Labels) -> Vec<Finding> {
+        lint(&Input {
+            labels,
+            complete: true,
+            ..Input::default()
+        })
+    }
+
+    fn ids(findings: &[Finding]) -> Vec<&'static str> {
+        findings.iter().map(|f| f.rule.id()).collect()
+    }
+
+    fn with(extra: &[(&str, &str)]) -> Vec<Finding> {
+        let mut l = clean();
+        l.extend(labels(extra));
+        run(l)
+    }
+
+    #[test]
+    fn clean_set_passes() {
+        assert_eq!(run(clean()), []);
+        assert_eq!(run(Labels::new()), []);
+    }
+
+    #[test]
+    fn rule_ids_are_unique() {
+        let ids: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+        let names: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+        assert_eq!(ids.len(), Rule::ALL.len());
+        assert_eq!(names.len(), Rule::ALL.len());
+    }
+
+    #[test]
+    fn key_style_and_reserved() {
+        let f = with(&[("Com.Example", "x"), ("com.docker.compose.project", "p")]);
+        assert_eq!(ids(&f), ["L001", "L002"]);
+        assert_eq!(
+            f[0].render(None),
+            "L001 key-style: Com.Example: must start with a lowercase letter a-z; may only contain a-z 0-9 . _ / - (e.g. com.example)"
+        );
+        assert!(
+            f[1].message.contains("reserved com.docker."),
+            "{}",
+            f[1].message
+        );
+    }
+
+    #[test]
+    fn legacy_keys_report_their_replacement() {
+        let f = with(&[("aime.mlc.USER", "alice"), ("aime.mlc", "alice")]);
+        assert_eq!(ids(&f), ["L003", "L001", "L003"]);
+        assert_eq!(f[0].key.as_deref(), Some("aime.mlc"));
+        assert!(
+            f[1].message
+                .contains("upper case by history: its replacement is ds01.user"),
+            "{}",
+            f[1].message
+        );
+        assert!(
+            f[2].message.contains("write ds01.user instead"),
+            "{}",
+            f[2].message
+        );
+    }
+
+    #[test]
+    fn ds01_schema_rules() {
+        let f = with(&[
+            ("ds01.gpu.uuid", "GPU-1"),
+            ("ds01.nonsense", "1"),
+            ("ds01.protected", "yes"),
+        ]);
+        assert_eq!(ids(&f), ["L004", "L005", "L006"]);
+        assert!(f[0].message.contains("write ds01.gpu.uuids instead"));
+        assert!(
+            f[2].message.contains("expected true or false"),
+            "{}",
+            f[2].message
+        );
+    }
+
+    #[test]
+    fn image_value_rules_fire() {
+        let f = with(&[
+            (&format!("{P}.created"), "yesterday"),
+            (&format!("{P}.home"), "hub.docker.com/r/x"),
+            (&format!("{P}.vendorUrl"), "ftp://x"),
+            (&format!("{P}.license-spdx"), "GPL 2"),
+            ("org.opencontainers.image.created", "2020-09-12"),
+        ]);
+        let got: Vec<(&str, &str)> = f
+            .iter()
+            .map(|f| (f.rule.id(), f.key.as_deref().unwrap()))
+            .collect();
+        let created = format!("{P}.created");
+        let home = format!("{P}.home");
+        let spdx = format!("{P}.license-spdx");
+        let vendor = format!("{P}.vendorUrl");
+        assert_eq!(
+            got,
+            [
+                ("L007", created.as_str()),
+                ("L008", home.as_str()),
+                ("L009", spdx.as_str()),
+                ("L001", vendor.as_str()),
+                ("L008", vendor.as_str()),
+                ("L007", "org.opencontainers.image.created"),
+            ]
+        );
+    }
+
+    #[test]
+    fn version_split_and_pull_tag() {
+        let f = with(&[
+            (&format!("{P}.content-version"), "20.04"),
+            (&format!("{P}.pull"), "jefferys/ubu-lts:latest"),
+        ]);
+        assert_eq!(ids(&f), ["L010", "L011"]);
+        assert!(
+            f[0].message.contains("content-version \"20.04.01\""),
+            "{}",
+            f[0].message
+        );
+        let f = with(&[(&format!("{P}.version"), "20.04.01")]);
+        assert!(ids(&f).contains(&"L010"));
+        assert!(f.iter().any(|f| f.message.contains("has no '-'")));
+    }
+
+    #[test]
+    fn required_leaves_and_base_prefix() {
+        let mut l = clean();
+        l.remove(&format!("{P}.label-schema-version"));
+        l.insert(
+            "x.io.github.jefferysdockers.base-prefix".into(),
+            "jefferys.nothere".into(),
+        );
+        l.insert(
+            "x.io.github.jefferysdockers.label-schema-version".into(),
+            "0.0.1".into(),
+        );
+        let f = run(l.clone());
+        assert_eq!(ids(&f), ["L012", "L013"]);
+        assert!(f[0].message.contains("label-schema-version"));
+        assert!(
+            f[1].message.contains("jefferys.ubu-lts"),
+            "{}",
+            f[1].message
+        );
+        // A Dockerfile holds only its own labels: base-prefix is not checked against the set.
+        let f = lint(&Input {
+            labels: l,
+            complete: false,
+            ..Input::default()
+        });
+        assert_eq!(ids(&f), ["L012"]);
+    }
+
+    #[test]
+    fn lineage_problems_and_conformance() {
+        let f = with(&[
+            (
+                "b.io.github.jefferysdockers.base-prefix",
+                "jefferys.ubu-lts",
+            ),
+            ("b.io.github.jefferysdockers.label-schema-version", "1"),
+            (
+                "c.io.github.jefferysdockers.base-prefix",
+                "jefferys.ubu-lts",
+            ),
+            ("c.io.github.jefferysdockers.label-schema-version", "1"),
+        ]);
+        assert_eq!(ids(&f), ["L014"]);
+        assert!(f[0].message.starts_with("two heads"), "{}", f[0].message);
+
+        let rows = |texts: &[&str]| -> Vec<HistoryRow> {
+            texts
+                .iter()
+                .map(|t| HistoryRow {
+                    created_by: t.to_string(),
+                })
+                .collect()
+        };
+        let conforming = rows(&[&format!(
+            "/bin/sh -c #(nop)  LABEL {P}.label-schema-version=0.0.1"
+        )]);
+        let input = |history| Input {
+            labels: clean(),
+            complete: true,
+            history: Some(history),
+            ..Input::default()
+        };
+        assert_eq!(lint(&input(&conforming)), []);
+        let copy = rows(&["/bin/sh -c #(nop) COPY file:1 in /x "]);
+        let f = lint(&input(&copy));
+        assert_eq!(ids(&f), ["L015"]);
+        assert!(
+            f[0].message.contains("not a LABEL: COPY file:1 in /x"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn namespace_case_is_reported_once_per_prefix() {
+        let l = labels(&[
+            ("a.io.github.JefferysDockers.base-prefix", "scratch"),
+            ("a.io.github.JefferysDockers.label-schema-version", "0.0.1"),
+            ("a.io.github.JefferysDockers.vendorUrl", "https://x.org"),
+        ]);
+        let f = run(l);
+        assert_eq!(ids(&f), ["L001", "L001"]);
+        assert_eq!(f[0].key.as_deref(), Some("a.io.github.JefferysDockers.*"));
+        assert!(f[0].message.starts_with("a.io.github.JefferysDockers.* (2 keys): the schema namespace io.github.JefferysDockers has upper case"), "{}", f[0].message);
+        assert!(
+            f[1].message.contains("may only contain"),
+            "{}",
+            f[1].message
+        );
+    }
+
+    #[test]
+    fn urls_and_spdx() {
+        assert!(is_http_url("https://a.b/c?d#e"));
+        assert!(is_http_url("HTTP://a"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("https://a b"));
+        assert!(!is_http_url("file:///x"));
+        for ok in [
+            "",
+            "MIT",
+            "GPL-2.0+",
+            "MIT OR Apache-2.0",
+            "(MIT)",
+            "LicenseRef-x",
+            "DocumentRef-a:LicenseRef-b",
+            "GPL-2.0-only WITH Classpath-exception-2.0",
+            "((MIT and BSD-3-Clause) or X)",
+        ] {
+            assert!(is_spdx_expression(ok), "{ok}");
+        }
+        for bad in [
+            "GPL 2", "MIT OR", "(MIT", "MIT)", "AND", "MIT WITH", "Apache/2", "MIT, BSD",
+        ] {
+            assert!(!is_spdx_expression(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dockerfile_final_stage_labels() {
+        let text = "# escape=`\n\
+            FROM scratch AS base\n\
+            LABEL a=1 `\n\
+            \x20 # a comment inside the continuation\n\
+            \x20 b=\"two words\" c=$HOME\n\
+            FROM busybox AS unrelated\n\
+            LABEL u=1\n\
+            FROM base\n\
+            RUN <<EOF\n\
+            LABEL not=parsed\n\
+            EOF\n\
+            label a=3 'd'='x`y' e=\"`$NOT\"\n";
+        let d = dockerfile_labels(text);
+        assert_eq!(
+            d.labels,
+            labels(&[
+                ("a", "3"),
+                ("b", "two words"),
+                ("c", "$HOME"),
+                ("d", "x`y"),
+                ("e", "$NOT")
+            ])
+        );
+        assert_eq!(d.lines["a"], 12);
+        assert_eq!(d.lines["b"], 3);
+        assert_eq!(d.substituted, BTreeSet::from(["c".to_string()]));
+        assert_eq!(dockerfile_labels(""), DockerfileLabels::default());
+    }
+
+    #[test]
+    fn label_files() {
+        assert_eq!(
+            parse_label_file("{\"a\": \"1\", \"B\": \"\"}").unwrap(),
+            labels(&[("a", "1"), ("B", "")])
+        );
+        assert_eq!(parse_label_file("null\n").unwrap(), Labels::new());
+        assert_eq!(
+            parse_label_file("# c\n\na=b=c\r\nd=\n").unwrap(),
+            labels(&[("a", "b=c"), ("d", "")])
+        );
+        let err = parse_label_file("a=1\nnope\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: \"nope\" has no '=': expected KEY=VALUE (blank lines and # comments are skipped)"
+        );
+        assert!(parse_label_file("=v")
+            .unwrap_err()
+            .to_string()
+            .contains("empty key"));
+        assert!(parse_label_file("{\"a\": 1}").is_err());
+    }
+}

@@ -68,12 +68,9 @@ pub enum CreateError {
     BadImage { image: String },
     #[error("--owner {owner:?} is for root only: as {invoker} the owner is always you (run through sudo to create for another user)")]
     OwnerNotRoot { owner: String, invoker: String },
-    #[error("--owner {owner:?}: {source}")]
-    Owner {
-        owner: String,
-        #[source]
-        source: IdentityError,
-    },
+    // The cause is in the message (not a `#[source]`) so it is printed once.
+    #[error("--owner {owner:?}: {error}")]
+    Owner { owner: String, error: IdentityError },
     #[error(
         "DS01_CONTEXT={value:?} is not a ds01.interface value: expected one of {}",
         interface_values()
@@ -94,12 +91,8 @@ pub enum CreateError {
         line: usize,
         key: String,
     },
-    #[error("cannot read passthrough --label-file {file}: {source}")]
-    LabelFile {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read passthrough --label-file {file}: {error}")]
+    LabelFile { file: String, error: std::io::Error },
     #[error("passthrough argument {arg:?} sets the container name: use --name NAME (and --exact-name) instead")]
     PassthroughName { arg: String },
     #[error("passthrough option {flag} has no value: give it one, e.g. {flag}=VALUE")]
@@ -139,9 +132,9 @@ pub fn plan(
                 invoker: inputs.invoker.user.clone(),
             })
         }
-        Some(owner) => (inputs.lookup_user)(owner).map_err(|source| CreateError::Owner {
+        Some(owner) => (inputs.lookup_user)(owner).map_err(|error| CreateError::Owner {
             owner: owner.clone(),
-            source,
+            error,
         })?,
     };
 
@@ -325,117 +318,29 @@ pub enum LabelSource {
 }
 
 /// `docker create` long options that take a value (docker 28 and 20.10, hidden aliases included).
+#[rustfmt::skip]
 const VALUE_OPTIONS: &[&str] = &[
-    "add-host",
-    "annotation",
-    "attach",
-    "blkio-weight",
-    "blkio-weight-device",
-    "cap-add",
-    "cap-drop",
-    "cgroup-parent",
-    "cgroupns",
-    "cidfile",
-    "cpu-count",
-    "cpu-percent",
-    "cpu-period",
-    "cpu-quota",
-    "cpu-rt-period",
-    "cpu-rt-runtime",
-    "cpu-shares",
-    "cpus",
-    "cpuset-cpus",
-    "cpuset-mems",
-    "credentialspec",
-    "detach-keys",
-    "device",
-    "device-cgroup-rule",
-    "device-read-bps",
-    "device-read-iops",
-    "device-write-bps",
-    "device-write-iops",
-    "dns",
-    "dns-opt",
-    "dns-option",
-    "dns-search",
-    "domainname",
-    "entrypoint",
-    "env",
-    "env-file",
-    "expose",
-    "gpus",
-    "group-add",
-    "health-cmd",
-    "health-interval",
-    "health-retries",
-    "health-start-interval",
-    "health-start-period",
-    "health-timeout",
-    "hostname",
-    "io-maxbandwidth",
-    "io-maxiops",
-    "ip",
-    "ip6",
-    "ipc",
-    "isolation",
-    "kernel-memory",
-    "label",
-    "label-file",
-    "link",
-    "link-local-ip",
-    "log-driver",
-    "log-opt",
-    "mac-address",
-    "memory",
-    "memory-reservation",
-    "memory-swap",
-    "memory-swappiness",
-    "mount",
-    "name",
-    "net",
-    "net-alias",
-    "network",
-    "network-alias",
-    "oom-score-adj",
-    "pid",
-    "pids-limit",
-    "platform",
-    "publish",
-    "pull",
-    "restart",
-    "runtime",
-    "security-opt",
-    "shm-size",
-    "stop-signal",
-    "stop-timeout",
-    "storage-opt",
-    "sysctl",
-    "tmpfs",
-    "ulimit",
-    "user",
-    "userns",
-    "uts",
-    "volume",
-    "volume-driver",
-    "volumes-from",
-    "workdir",
+    "add-host", "annotation", "attach", "blkio-weight", "blkio-weight-device", "cap-add",
+    "cap-drop", "cgroup-parent", "cgroupns", "cidfile", "cpu-count", "cpu-percent", "cpu-period",
+    "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpu-shares", "cpus", "cpuset-cpus",
+    "cpuset-mems", "credentialspec", "detach-keys", "device", "device-cgroup-rule",
+    "device-read-bps", "device-read-iops", "device-write-bps", "device-write-iops", "dns",
+    "dns-opt", "dns-option", "dns-search", "domainname", "entrypoint", "env", "env-file", "expose",
+    "gpus", "group-add", "health-cmd", "health-interval", "health-retries", "health-start-interval",
+    "health-start-period", "health-timeout", "hostname", "io-maxbandwidth", "io-maxiops", "ip",
+    "ip6", "ipc", "isolation", "kernel-memory", "label", "label-file", "link", "link-local-ip",
+    "log-driver", "log-opt", "mac-address", "memory", "memory-reservation", "memory-swap",
+    "memory-swappiness", "mount", "name", "net", "net-alias", "network", "network-alias",
+    "oom-score-adj", "pid", "pids-limit", "platform", "publish", "pull", "restart", "runtime",
+    "security-opt", "shm-size", "stop-signal", "stop-timeout", "storage-opt", "sysctl", "tmpfs",
+    "ulimit", "user", "userns", "uts", "volume", "volume-driver", "volumes-from", "workdir",
 ];
 
 /// `docker create` long options without a value.
+#[rustfmt::skip]
 const FLAG_OPTIONS: &[&str] = &[
-    "disable-content-trust",
-    "help",
-    "init",
-    "interactive",
-    "no-healthcheck",
-    "oom-kill-disable",
-    "privileged",
-    "publish-all",
-    "quiet",
-    "read-only",
-    "rm",
-    "tty",
-    "use-api-socket",
+    "disable-content-trust", "help", "init", "interactive", "no-healthcheck", "oom-kill-disable",
+    "privileged", "publish-all", "quiet", "read-only", "rm", "tty", "use-api-socket",
 ];
 
 /// Short options: value-taking and boolean.
@@ -560,9 +465,9 @@ fn check_label_sources(sources: &[LabelSource]) -> Result<(), CreateError> {
             }
             LabelSource::File(file) => {
                 let text =
-                    std::fs::read(Path::new(file)).map_err(|source| CreateError::LabelFile {
+                    std::fs::read(Path::new(file)).map_err(|error| CreateError::LabelFile {
                         file: file.clone(),
-                        source,
+                        error,
                     })?;
                 check_label_file(file, &String::from_utf8_lossy(&text))?;
             }

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod create;
 mod containers;
 mod profile;
 mod schema;

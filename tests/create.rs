@@ -1,0 +1,430 @@
+//! `ds01-build create` against the real engine: labels read back, ownership filter, forged labels and
+//! `--owner` refused with nothing created, image labels overridden, name collisions, bad input.
+
+use std::process::{Command, Stdio};
+
+use crate::require_engine;
+use crate::support::{
+    busybox_context, ds01, engine, engine_build, engine_program, inspect_labels, unique, Cleanup,
+    Out,
+};
+
+/// A FROM-scratch busybox image with `extra` Dockerfile lines; removed by `cleanup`.
+fn fixture_image(cleanup: &mut Cleanup, tag: &str, extra: &str) -> String {
+    let ctx = busybox_context(&format!(
+        "FROM scratch\nCOPY busybox /bin/sh\n{extra}CMD [\"/bin/sh\"]\n"
+    ));
+    let image = unique(tag);
+    engine_build(ctx.path(), &image, &[]);
+    cleanup.image(&image);
+    image
+}
+
+/// The invoking user as `create` resolves it.
+fn me() -> ds01_build::identity::Identity {
+    ds01_build::identity::invoking().unwrap()
+}
+
+/// Whether a container with exactly this name exists.
+fn container_exists(name: &str) -> bool {
+    engine(&["container", "inspect", "--format", "{{.Name}}", name])
+        .stdout
+        .trim()
+        == format!("/{name}")
+}
+
+/// No container carries `ds01.name=NAME` (whatever its full name).
+/// A unique NAME whose possible containers (`NAME._.UID`, `NAME`) `cleanup` removes even when a test
+/// fails before it could register them.
+fn guarded_name(cleanup: &mut Cleanup, tag: &str) -> String {
+    let name = unique(tag);
+    cleanup.container(format!("{name}._.{}", me().uid));
+    cleanup.container(&name);
+    name
+}
+
+#[track_caller]
+fn assert_nothing_created(name: &str) {
+    let out = engine(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=ds01.name={name}"),
+        "--format",
+        "{{.Names}}",
+    ]);
+    out.success();
+    assert_eq!(out.stdout.trim(), "", "a container was created for {name}");
+    assert!(!container_exists(&format!("{name}._.{}", me().uid)));
+    assert!(!container_exists(name));
+}
+
+#[test]
+fn create_writes_the_labels_it_reports() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(&mut cleanup, "create-img", "");
+    let name = unique("create");
+    let full = format!("{name}._.{}", me().uid);
+    cleanup.container(&full);
+
+    let out = ds01(&[
+        "create",
+        &image,
+        "--name",
+        &name,
+        "--gpus",
+        "2",
+        "--gpu-slots",
+        "0:0,0:1",
+        "--work-mount",
+        "/home/x/workspace",
+        "--protected",
+        "--format",
+        "json",
+        "--",
+        "--network",
+        "none",
+        "-l",
+        "com.example.extra=1",
+    ])
+    .run();
+    out.success();
+    let json = out.json();
+    assert_eq!(json["name"], full.as_str());
+    let id = json["id"].as_str().unwrap();
+    assert_eq!(id.len(), 64, "{id}");
+
+    // The container's labels are exactly the reported ones plus the passthrough label.
+    let mut expected: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(json["labels"].clone()).unwrap();
+    assert_eq!(expected["ds01.user"], me().user);
+    assert_eq!(expected["ds01.user_id"], me().uid.to_string());
+    assert_eq!(expected["ds01.gpu.slots"], "0:0,0:1");
+    expected.insert("com.example.extra".into(), "1".into());
+    assert_eq!(inspect_labels(&full), expected);
+    assert_eq!(
+        engine(&["inspect", "--format", "{{.Id}} {{.Name}}", &full])
+            .stdout
+            .trim(),
+        format!("{id} /{full}")
+    );
+
+    // DS01's listing by owner finds it.
+    let owner_filter = format!("label=ds01.user={}", me().user);
+    let name_filter = format!("label=ds01.name={name}");
+    let listed = engine(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        &owner_filter,
+        "--filter",
+        &name_filter,
+        "--format",
+        "{{.ID}}",
+    ]);
+    assert_eq!(listed.stdout.trim(), id);
+}
+
+#[test]
+fn text_output_is_the_id_and_interface_follows_ds01_context() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(&mut cleanup, "create-txt", "");
+    let name = unique("create");
+    let full = format!("{name}._.{}", me().uid);
+    cleanup.container(&full);
+    let out = ds01(&["create", &image, "--name", &name, "--", "--network=none"])
+        .env("DS01_CONTEXT", "orchestration")
+        .run();
+    out.success();
+    let id = engine(&["inspect", "--format", "{{.Id}}", &full]);
+    assert_eq!(out.stdout, id.stdout);
+    assert_eq!(inspect_labels(&full)["ds01.interface"], "orchestration");
+}
+
+#[test]
+fn exact_name_uses_name_as_given() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(&mut cleanup, "create-exact", "");
+    let name = unique("exact");
+    cleanup.container(&name);
+    ds01(&["create", &image, "--name", &name, "--exact-name"])
+        .run()
+        .success();
+    let labels = inspect_labels(&name);
+    assert_eq!(labels["ds01.name"], name);
+    assert_eq!(labels["ds01.container_name"], name);
+}
+
+#[test]
+fn dry_run_prints_the_command_and_creates_nothing() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let name = guarded_name(&mut cleanup, "dry");
+    let out = ds01(&["create", "some/image:1", "--name", &name, "--dry-run"]).run();
+    out.success();
+    let full = format!("{name}._.{}", me().uid);
+    let mut lines = out.stdout.lines();
+    let command = lines.next().unwrap();
+    assert!(
+        command.starts_with(&format!(
+            "{} create --name {full} --label ",
+            engine_program()
+        )),
+        "{command}"
+    );
+    assert!(command.ends_with(" some/image:1"), "{command}");
+    let labels: Vec<&str> = lines.collect();
+    assert_eq!(labels.len(), 10, "{labels:?}");
+    assert!(labels.contains(&"ds01.custom_image=some/image:1"));
+    assert!(labels.contains(&format!("ds01.user={}", me().user).as_str()));
+    let mut sorted = labels.clone();
+    sorted.sort();
+    assert_eq!(labels, sorted);
+    assert_nothing_created(&name);
+
+    let json = ds01(&[
+        "create",
+        "aimehub/x",
+        "--name",
+        &name,
+        "--dry-run",
+        "--format",
+        "json",
+    ])
+    .run()
+    .json();
+    assert_eq!(json["labels"]["ds01.custom_image"], "");
+    assert_eq!(
+        json["argv"].as_array().unwrap().last().unwrap(),
+        "aimehub/x"
+    );
+    assert!(json.get("id").is_none());
+    assert_nothing_created(&name);
+}
+
+#[test]
+fn image_carried_ds01_user_is_overridden() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(
+        &mut cleanup,
+        "create-mallory",
+        "LABEL ds01.user=mallory ds01.managed=false com.example.kept=yes\n",
+    );
+    assert_eq!(inspect_labels(&image)["ds01.user"], "mallory");
+    let name = unique("mallory");
+    let full = format!("{name}._.{}", me().uid);
+    cleanup.container(&full);
+    ds01(&["create", &image, "--name", &name]).run().success();
+    let labels = inspect_labels(&full);
+    assert_eq!(labels["ds01.user"], me().user);
+    assert_eq!(labels["ds01.managed"], "true");
+    assert_eq!(labels["com.example.kept"], "yes");
+    let mallory = engine(&[
+        "ps",
+        "-a",
+        "--filter",
+        "label=ds01.user=mallory",
+        "--filter",
+        &format!("label=ds01.name={name}"),
+        "--format",
+        "{{.Names}}",
+    ]);
+    assert_eq!(mallory.stdout.trim(), "");
+}
+
+#[test]
+fn forged_labels_are_refused_in_every_passthrough_form() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(&mut cleanup, "create-forge", "");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("labels");
+    std::fs::write(&file, "com.example.ok=1\n  aime.mlc.USER=mallory\n").unwrap();
+    let file = file.to_str().unwrap();
+    let label_file_eq = format!("--label-file={file}");
+    let forms: Vec<Vec<&str>> = vec![
+        vec!["--label", "ds01.user=mallory"],
+        vec!["--label=ds01.user=mallory"],
+        vec!["-l", "ds01.managed=false"],
+        vec!["-lds01.user=mallory"],
+        vec!["-l=ds01.user=mallory"],
+        vec!["-itl", "ds01.protected=true"],
+        vec!["--label", "aime.mlc.USER=mallory"],
+        vec!["--label", "aime.mlc=mallory"],
+        vec!["--label-file", file],
+        vec![&label_file_eq],
+    ];
+    for form in forms {
+        let name = guarded_name(&mut cleanup, "forge");
+        let mut argv = vec!["create", image.as_str(), "--name", &name, "--"];
+        argv.extend(form.iter().copied());
+        let out = ds01(&argv).run();
+        assert_eq!(out.code, 2, "{form:?}: {}", out.stderr);
+        out.fails_with("are written only by ds01-build create itself");
+        assert_nothing_created(&name);
+    }
+    // A passthrough --name is refused too.
+    let name = guarded_name(&mut cleanup, "forge");
+    let out = ds01(&["create", &image, "--name", &name, "--", "--name", &name]).run();
+    out.fails_with("sets the container name");
+    assert_nothing_created(&name);
+}
+
+/// Run the binary as `nobody` (when we are root; otherwise we already are not root).
+fn run_as_non_root(args: &[&str]) -> Out {
+    let bin = env!("CARGO_BIN_EXE_ds01-build");
+    let mut cmd = if nix::unistd::geteuid().is_root() {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        cmd
+    } else {
+        Command::new(bin)
+    };
+    let output = cmd
+        .args(args)
+        .env("DS01_BUILD_ENGINE", engine_program())
+        .env_remove("SUDO_USER")
+        .env_remove("DS01_CONTEXT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run setpriv (util-linux)");
+    Out {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn owner_from_a_non_root_user_is_refused_before_any_engine_call() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(&mut cleanup, "create-owner", "");
+    let name = guarded_name(&mut cleanup, "owner");
+    // SUDO_USER from a non-root process is not trusted either.
+    let out = run_as_non_root(&["create", &image, "--name", &name, "--owner", "root"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    out.fails_with("--owner \"root\" is for root only");
+    assert_nothing_created(&name);
+    for uid in ["0", "65534"] {
+        assert!(!container_exists(&format!("{name}._.{uid}")));
+    }
+}
+
+#[test]
+fn owner_from_root_records_that_user() {
+    require_engine!();
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(&mut cleanup, "create-asroot", "");
+    let name = unique("owner");
+    let full = format!("{name}._.65534");
+    cleanup.container(&full);
+    ds01(&["create", &image, "--name", &name, "--owner", "nobody"])
+        .run()
+        .success();
+    let labels = inspect_labels(&full);
+    assert_eq!(labels["ds01.user"], "nobody");
+    assert_eq!(labels["ds01.user_id"], "65534");
+}
+
+#[test]
+fn a_name_collision_leaves_the_first_container_intact() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = fixture_image(&mut cleanup, "create-dup", "");
+    let name = unique("dup");
+    let full = format!("{name}._.{}", me().uid);
+    cleanup.container(&full);
+    ds01(&["create", &image, "--name", &name, "--project", "first"])
+        .run()
+        .success();
+    let before = engine(&["inspect", "--format", "{{.Id}}", &full]).stdout;
+    let labels_before = inspect_labels(&full);
+
+    let out = ds01(&["create", &image, "--name", &name, "--project", "second"]).run();
+    // The engine's own exit code for the conflict passes through.
+    let direct = engine(&["create", "--name", &full, &image]);
+    assert_ne!(direct.code, 0);
+    assert_eq!(out.code, direct.code, "{}", out.stderr);
+    out.fails_with(&format!(
+        "a container named \"{full}\" already exists and was left untouched"
+    ));
+    assert_eq!(
+        engine(&["inspect", "--format", "{{.Id}}", &full]).stdout,
+        before
+    );
+    assert_eq!(inspect_labels(&full), labels_before);
+    assert_eq!(labels_before["ds01.project"], "first");
+}
+
+#[test]
+fn bad_input_is_refused_with_exit_2_and_nothing_created() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--gpus", "two"],
+            "--gpus \"two\" is not valid for ds01.gpus",
+        ),
+        (&["--gpus=-1"], "--gpus \"-1\""),
+        (&["--gpu-uuids", "GPU-a,,GPU-b"], "--gpu-uuids"),
+        (&["--gpu-slots", "0:0,1"], "--gpu-slots"),
+        (&["--gpu-slots", "a:b"], "--gpu-slots"),
+        (&["--work-mount", "relative/w"], "expected an absolute path"),
+        (&["--data-mount", "./d"], "--data-mount"),
+        (&["--models-mount", "m"], "--models-mount"),
+        (&["--", "sh"], "is not an option"),
+    ];
+    for (extra, needle) in cases {
+        let name = guarded_name(&mut cleanup, "bad");
+        let mut argv = vec!["create", "img", "--name", &name];
+        argv.extend_from_slice(extra);
+        let out = ds01(&argv).run();
+        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
+        out.fails_with(needle);
+        assert_nothing_created(&name);
+    }
+    for (name, needle) in [
+        ("", "--name is empty"),
+        ("a b", "AIME name rule"),
+        ("x;touch /tmp/pwned", "AIME name rule"),
+        ("a#1", "Docker's name rule"),
+        ("-lead", "Docker's name rule"),
+    ] {
+        let out = ds01(&["create", "img", &format!("--name={name}")]).run();
+        assert_eq!(out.code, 2, "{name:?}: {}", out.stderr);
+        out.fails_with(needle);
+    }
+    let out = ds01(&["create", "img", "--name", "n1", "--interface", "bogus"]).run();
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("possible values"), "{}", out.stderr);
+    let out = ds01(&["create", "img", "--name", "n1"])
+        .env("DS01_CONTEXT", "bogus")
+        .run();
+    assert_eq!(out.code, 2);
+    out.fails_with("DS01_CONTEXT=\"bogus\" is not a ds01.interface value");
+}
+
+#[test]
+fn a_missing_image_passes_the_engine_error_and_code_through() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let name = guarded_name(&mut cleanup, "noimg");
+    let image = unique("no-such-image");
+    let full = format!("{name}._.{}", me().uid);
+    let out = ds01(&["create", &image, "--name", &name, "--", "--pull=never"]).run();
+    let direct = engine(&["create", "--pull=never", "--name", &full, &image]);
+    assert_ne!(direct.code, 0);
+    assert_eq!(out.code, direct.code, "{}", out.stderr);
+    out.fails_with("No such image");
+    assert_nothing_created(&name);
+}

@@ -152,6 +152,8 @@ pub struct Input<'a> {
     pub complete: bool,
     /// The image's history, newest first (`lint IMAGE`): enables the conformance rule.
     pub history: Option<&'a [HistoryRow]>,
+    /// For a Dockerfile: its `label-schema-version` LABEL is followed by another instruction.
+    pub schema_version_not_last: Option<NotLast>,
 }
 
 /// Leaves whose value must be an http(s) URL (compared case-insensitively), and OCI keys likewise.
@@ -412,6 +414,18 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
     for problem in lineage.problems.iter().filter(|p| p.in_labels()) {
         out.push(Finding::new(Rule::Lineage, None, problem.to_string()));
     }
+    if let Some(n) = &input.schema_version_not_last {
+        let mut f = Finding::new(
+            Rule::NotConforming,
+            Some(&n.key),
+            format!(
+                "{}: set at line {} but followed by {} at line {}: only LABEL instructions may follow it, or the image does not conform",
+                n.key, n.line, n.instruction, n.instruction_line
+            ),
+        );
+        f.line = Some(n.instruction_line);
+        out.push(f);
+    }
     if input.history.is_some() && lineage.current.is_some() && !lineage.conforming {
         out.push(Finding::new(
             Rule::NotConforming,
@@ -519,12 +533,28 @@ pub struct DockerfileLabels {
     pub labels: Labels,
     pub lines: BTreeMap<String, usize>,
     pub substituted: BTreeSet<String>,
+    /// In the final stage, a `label-schema-version` LABEL followed by another instruction.
+    pub schema_version_not_last: Option<NotLast>,
 }
 
+/// A `label-schema-version` key set by a LABEL at `line`, followed by `instruction` at
+/// `instruction_line`: the built image would not conform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotLast {
+    pub key: String,
+    pub line: usize,
+    pub instruction: String,
+    pub instruction_line: usize,
+}
+
+#[derive(Default)]
 struct Stage {
     name: Option<String>,
     base: String,
     labels: Vec<(String, String, usize, bool)>,
+    /// The last `label-schema-version` LABEL (key, line), and the first instruction after it.
+    schema_version: Option<(String, usize)>,
+    after: Option<(String, usize)>,
 }
 
 /// The labels the Dockerfile's final stage sets: its own `LABEL` instructions, after those of an
@@ -567,6 +597,18 @@ pub fn dockerfile_labels(text: &str) -> DockerfileLabels {
         instruction(&logical, start, escape, &mut stages);
     }
     let mut out = DockerfileLabels::default();
+    if let Some(stage) = stages.last() {
+        if let (Some((key, line)), Some((instruction, instruction_line))) =
+            (&stage.schema_version, &stage.after)
+        {
+            out.schema_version_not_last = Some(NotLast {
+                key: key.clone(),
+                line: *line,
+                instruction: instruction.clone(),
+                instruction_line: *instruction_line,
+            });
+        }
+    }
     if let Some(last) = stages.len().checked_sub(1) {
         for (key, value, line, substituted) in stage_labels(&stages, last) {
             out.labels.insert(key.clone(), value);
@@ -617,23 +659,32 @@ fn instruction(
         stages.push(Stage {
             name,
             base: words.first().map_or_else(String::new, |w| w.to_string()),
-            labels: Vec::new(),
+            ..Stage::default()
         });
-    } else if keyword.eq_ignore_ascii_case("LABEL") {
-        if stages.is_empty() {
-            stages.push(Stage {
-                name: None,
-                base: String::new(),
-                labels: Vec::new(),
-            });
-        }
-        let stage = stages.last_mut().expect("pushed above");
+        return None;
+    }
+    if stages.is_empty() {
+        stages.push(Stage::default());
+    }
+    let stage = stages.last_mut().expect("pushed above");
+    if keyword.eq_ignore_ascii_case("LABEL") {
         for pair in label_words(rest, escape) {
+            if split_schema_key(&pair.key)
+                .is_some_and(|sk| sk.leaf.eq_ignore_ascii_case(LABEL_SCHEMA_VERSION))
+            {
+                stage.schema_version = Some((pair.key.clone(), line));
+                stage.after = None;
+            }
             stage
                 .labels
                 .push((pair.key, pair.value, line, pair.substituted));
         }
-    } else if ["RUN", "COPY", "ADD"]
+        return None;
+    }
+    if stage.schema_version.is_some() && stage.after.is_none() {
+        stage.after = Some((keyword.to_ascii_uppercase(), line));
+    }
+    if ["RUN", "COPY", "ADD"]
         .iter()
         .any(|k| keyword.eq_ignore_ascii_case(k))
     {
@@ -1018,7 +1069,35 @@ mod tests {
         assert_eq!(d.lines["a"], 12);
         assert_eq!(d.lines["b"], 3);
         assert_eq!(d.substituted, BTreeSet::from(["c".to_string()]));
+        assert_eq!(d.schema_version_not_last, None);
         assert_eq!(dockerfile_labels(""), DockerfileLabels::default());
+    }
+
+    #[test]
+    fn dockerfile_schema_version_must_be_last() {
+        let k = format!("{P}.label-schema-version");
+        let text = format!("FROM scratch\nLABEL {k}=0.0.1\nLABEL x=1\nCOPY a /a\nLABEL y=2\n");
+        let d = dockerfile_labels(&text);
+        let not_last = d.schema_version_not_last.clone().unwrap();
+        assert_eq!(
+            (
+                not_last.line,
+                not_last.instruction.as_str(),
+                not_last.instruction_line
+            ),
+            (2, "COPY", 4)
+        );
+        let f = lint(&Input {
+            labels: d.labels,
+            lines: d.lines,
+            schema_version_not_last: d.schema_version_not_last,
+            ..Input::default()
+        });
+        let l015: Vec<&Finding> = f.iter().filter(|f| f.rule == Rule::NotConforming).collect();
+        assert_eq!(l015.len(), 1);
+        assert_eq!(l015[0].render(Some("Dockerfile")), format!("Dockerfile:4: L015 not-conforming: {k}: set at line 2 but followed by COPY at line 4: only LABEL instructions may follow it, or the image does not conform"));
+        let fine = format!("FROM scratch\nCOPY a /a\nLABEL {k}=0.0.1\nLABEL x=1\n");
+        assert_eq!(dockerfile_labels(&fine).schema_version_not_last, None);
     }
 
     #[test]

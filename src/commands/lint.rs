@@ -1,10 +1,131 @@
-//! `ds01-build lint`.
+//! `ds01-build lint (IMAGE | --container C | --dockerfile F | --labels FILE)`.
+//!
+//! Reads one label source — an image (`image inspect` + `history`: two engine calls), a container
+//! (`container inspect`), a Dockerfile's `LABEL` instructions, or a labels file — and runs
+//! [`crate::lint::lint`]. Exit 0 clean, 1 findings, 2 when the source cannot be read (a missing
+//! file, image or container: engine failures are reported as bad input, so 1 always means findings).
 
-use anyhow::{bail, Result};
+use std::path::Path;
 
+use anyhow::{anyhow, Context as _, Result};
+use serde::Serialize;
+
+use super::lineage::{check_image_ref, read_image};
 use super::Context;
-use crate::cli::LintArgs;
+use crate::cli::{Format, LintArgs};
+use crate::history::HistoryRow;
+use crate::inspect::parse_inspect;
+use crate::lint::{dockerfile_labels, lint, parse_label_file, Finding, Input};
 
-pub fn run(_ctx: &Context, _args: LintArgs) -> Result<i32> {
-    bail!("`lint` is not implemented yet")
+pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
+    let mut history: Vec<HistoryRow> = Vec::new();
+    let (source, file, mut input) = if let Some(image) = &args.image {
+        check_image_ref(image)?;
+        let (inspected, rows) = read_image(ctx, image).map_err(not_an_engine_code)?;
+        history = rows;
+        let input = Input {
+            labels: inspected.labels,
+            complete: true,
+            ..Input::default()
+        };
+        (format!("image {image}"), None, input)
+    } else if let Some(container) = &args.container {
+        check_image_ref(container)
+            .map_err(|_| anyhow!("container {container:?}: expected a container name or ID, not empty, not starting with '-', no whitespace"))?;
+        let json = ctx
+            .engine
+            .command(["container", "inspect", container])
+            .output()
+            .with_context(|| format!("cannot inspect container {container:?}"))
+            .map_err(not_an_engine_code)?;
+        let inspected = parse_inspect(&json)
+            .with_context(|| format!("cannot parse `container inspect {container}` output"))?
+            .into_iter()
+            .next()
+            .with_context(|| format!("`container inspect {container}` printed no container"))?;
+        let input = Input {
+            labels: inspected.labels,
+            complete: true,
+            ..Input::default()
+        };
+        (format!("container {container}"), None, input)
+    } else if let Some(path) = &args.dockerfile {
+        let text = read(path)?;
+        let parsed = dockerfile_labels(&text);
+        let input = Input {
+            labels: parsed.labels,
+            lines: parsed.lines,
+            substituted: parsed.substituted,
+            complete: false,
+            history: None,
+            schema_version_not_last: parsed.schema_version_not_last,
+        };
+        let name = path.display().to_string();
+        (format!("dockerfile {name}"), Some(name), input)
+    } else if let Some(path) = &args.labels {
+        let text = read(path)?;
+        let labels =
+            parse_label_file(&text).with_context(|| format!("labels file {}", path.display()))?;
+        let input = Input {
+            labels,
+            complete: true,
+            ..Input::default()
+        };
+        (format!("labels {}", path.display()), None, input)
+    } else {
+        unreachable!("clap requires one source")
+    };
+    if args.image.is_some() {
+        input.history = Some(&history);
+    }
+    let findings = lint(&input);
+    match args.format {
+        Format::Json => {
+            let report = Report {
+                source: &source,
+                labels: input.labels.len(),
+                findings: &findings,
+            };
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Text => print!("{}", text(&findings, file.as_deref(), input.labels.len())),
+    }
+    Ok(if findings.is_empty() { 0 } else { 1 })
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    source: &'a str,
+    labels: usize,
+    findings: &'a [Finding],
+}
+
+/// One line per finding, then a summary line.
+fn text(findings: &[Finding], file: Option<&str>, labels: usize) -> String {
+    let mut out: String = findings
+        .iter()
+        .map(|f| format!("{}\n", f.render(file)))
+        .collect();
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    if findings.is_empty() {
+        out.push_str(&format!("clean: {labels} label{} checked\n", s(labels)));
+    } else {
+        out.push_str(&format!(
+            "{} finding{} in {labels} label{}\n",
+            findings.len(),
+            s(findings.len()),
+            s(labels)
+        ));
+    }
+    out
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Keep the message, drop the engine's exit code: for `lint`, 1 means findings, so a source that
+/// cannot be read exits 2.
+fn not_an_engine_code(err: anyhow::Error) -> anyhow::Error {
+    anyhow!("{err:#}")
 }

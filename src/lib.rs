@@ -4,10 +4,11 @@
 
 pub mod cli;
 pub mod commands;
-pub mod create;
 pub mod containers;
+pub mod create;
 pub mod created;
 pub mod engine;
+pub mod git;
 pub mod history;
 pub mod identity;
 pub mod inspect;

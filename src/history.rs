@@ -121,12 +121,34 @@ impl HistoryRow {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
+        let flat = shorten_digests(&flat);
         if flat.chars().count() > 80 {
             format!("{}...", flat.chars().take(77).collect::<String>())
         } else {
             flat
         }
     }
+}
+
+/// Cut every run of 32 or more hex digits (a digest, as in `COPY file:<sha256> in /x`) to 12.
+fn shorten_digests(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= 32 {
+            out.push_str(&run[..12]);
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
 }
 
 /// `text` starts with `keyword` (any case) then whitespace: the rest, trimmed at the start.
@@ -505,6 +527,13 @@ mod tests {
             created_by: format!("/bin/sh -c {}", "x".repeat(200)),
         };
         assert_eq!(long.summary().chars().count(), 80);
+        let copy = HistoryRow {
+            created_by: format!(
+                "/bin/sh -c #(nop) COPY file:{} in /bin/sh2 ",
+                "ab12".repeat(16)
+            ),
+        };
+        assert_eq!(copy.summary(), "COPY file:ab12ab12ab12 in /bin/sh2");
     }
 
     #[test]

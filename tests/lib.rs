@@ -8,3 +8,4 @@ mod create;
 mod containers;
 mod profile;
 mod schema;
+mod lineage;

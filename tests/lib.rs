@@ -9,3 +9,4 @@ mod containers;
 mod profile;
 mod schema;
 mod lineage;
+mod lint;

@@ -17,5 +17,6 @@ pub mod lineage;
 pub mod lint;
 pub mod ownership;
 pub mod profile;
+pub mod reference;
 pub mod schema;
 pub mod tag;

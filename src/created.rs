@@ -12,7 +12,7 @@
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use thiserror::Error;
 
@@ -136,8 +136,7 @@ pub fn resolve(
 /// a valid `created` value; guessing an offset is not. Call this early in `main`, before threads start,
 /// to get the local offset.
 pub fn now_local() -> OffsetDateTime {
-    OffsetDateTime::now_local()
-        .unwrap_or_else(|_| OffsetDateTime::now_utc().to_offset(UtcOffset::UTC))
+    OffsetDateTime::now_local().unwrap_or_else(|_| OffsetDateTime::now_utc())
 }
 
 #[cfg(test)]

@@ -355,8 +355,11 @@ pub fn scan_passthrough(args: &[String]) -> Result<Vec<LabelSource>, CreateError
     let mut found = Vec::new();
     let mut i = 0;
     while i < args.len() {
+        let start = i;
         let arg = &args[i];
         i += 1;
+        // The argument as written, with its separate value if it took one.
+        let written = |end: usize| args[start..end].join(" ");
         if let Some(long) = arg.strip_prefix("--") {
             if long.is_empty() {
                 return Err(CreateError::Positional { arg: arg.clone() });
@@ -400,9 +403,9 @@ pub fn scan_passthrough(args: &[String]) -> Result<Vec<LabelSource>, CreateError
                 }
             };
             match (opt, value) {
-                ("name", _) => return Err(CreateError::PassthroughName { arg: arg.clone() }),
+                ("name", _) => return Err(CreateError::PassthroughName { arg: written(i) }),
                 ("label", Some(label)) => found.push(LabelSource::Inline {
-                    arg: arg.clone(),
+                    arg: written(i),
                     label,
                 }),
                 ("label-file", Some(file)) => found.push(LabelSource::File(file)),
@@ -433,7 +436,7 @@ pub fn scan_passthrough(args: &[String]) -> Result<Vec<LabelSource>, CreateError
                 };
                 if letter == 'l' {
                     found.push(LabelSource::Inline {
-                        arg: arg.clone(),
+                        arg: written(i),
                         label: value,
                     });
                 }
@@ -858,12 +861,12 @@ mod tests {
         assert_eq!(
             found,
             [
-                inline("--label", "a=1"),
+                inline("--label a=1", "a=1"),
                 inline("--label=b=2", "b=2"),
-                inline("-l", "c=3"),
+                inline("-l c=3", "c=3"),
                 inline("-ld=4", "d=4"),
                 inline("-l=e=5", "e=5"),
-                inline("-itl", "f=6"),
+                inline("-itl f=6", "f=6"),
                 inline("-itlg=7", "g=7"),
                 LabelSource::File("F1".into()),
                 LabelSource::File("F2".into()),

@@ -428,3 +428,42 @@ fn a_missing_image_passes_the_engine_error_and_code_through() {
     out.fails_with("No such image");
     assert_nothing_created(&name);
 }
+
+#[test]
+fn creates_from_the_bundled_example_image() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    // The example's context as it is (FROM scratch, one file, no CMD: the entrypoint is passed through).
+    let image = unique("create-hello");
+    engine_build(&crate::support::root().join("examples/hello"), &image, &[]);
+    cleanup.image(&image);
+    let name = guarded_name(&mut cleanup, "hello");
+    let out = ds01(&[
+        "create",
+        &image,
+        "--name",
+        &name,
+        "--format",
+        "json",
+        "--",
+        "--entrypoint",
+        "/hello.txt",
+        "--network=none",
+    ])
+    .run();
+    out.success();
+    let json = out.json();
+    let full = json["name"].as_str().unwrap();
+    // Container labels = the image's, overlaid by the ones create reports.
+    let mut expected = inspect_labels(&image);
+    let ours: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(json["labels"].clone()).unwrap();
+    expected.extend(ours);
+    assert_eq!(inspect_labels(full), expected);
+    assert_eq!(
+        engine(&["inspect", "--format", "{{json .Config.Entrypoint}}", full])
+            .stdout
+            .trim(),
+        r#"["/hello.txt"]"#
+    );
+}

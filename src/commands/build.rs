@@ -1,10 +1,93 @@
-//! `ds01-build build`.
+//! `ds01-build build`: resolve the profile into a plan, then print it (`--dry-run`) or run it.
 
-use anyhow::{bail, Result};
+use anyhow::{Context as _, Result};
+use serde_json::json;
 
 use super::Context;
-use crate::cli::BuildArgs;
+use crate::build_plan::{self, BuildPlan, Request};
+use crate::cli::{BuildArgs, Format};
 
-pub fn run(_ctx: &Context, _args: BuildArgs) -> Result<i32> {
-    bail!("`build` is not implemented yet")
+pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
+    let request = Request {
+        profile: args.profile,
+        image: args.image,
+        dockerfile: args.dockerfile,
+        tag: args.tag,
+        tag_file: args.tag_file,
+        created: args.created,
+        revision: args.revision,
+        labels: args.labels,
+        label_mode: args.label_mode,
+        passthrough: args.passthrough,
+        source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
+        cwd: std::env::current_dir().context("cannot read the current directory")?,
+        iidfile: build_plan::default_iidfile(),
+    };
+    // Read the local offset before any thread exists (the `time` crate requires it).
+    let now = crate::created::now_local();
+    let inputs = build_plan::resolve(&request, now)?;
+    for warning in &inputs.warnings {
+        eprintln!("ds01-build: warning: {warning}");
+    }
+    let plan = build_plan::plan(&inputs, &ctx.engine)?;
+
+    if args.dry_run {
+        match args.format {
+            Format::Text => print!("{}", build_plan::render_command(&plan)),
+            Format::Json => println!("{:#}", plan_json(&plan, None)),
+        }
+        return Ok(0);
+    }
+
+    let iidfile = &inputs.iidfile;
+    let _ = std::fs::remove_file(iidfile);
+    let outcome = plan.command.run_streaming();
+    let id = build_plan::read_iidfile(iidfile);
+    let _ = std::fs::remove_file(iidfile);
+    outcome?;
+    let id = id.with_context(|| {
+        format!(
+            "the engine reported success but wrote no image ID to {}",
+            iidfile.display()
+        )
+    })?;
+
+    match args.format {
+        Format::Text => print!("{}", render_result(&id, &plan)),
+        Format::Json => println!("{:#}", plan_json(&plan, Some(&id))),
+    }
+    Ok(0)
+}
+
+fn plan_json(plan: &BuildPlan, id: Option<&str>) -> serde_json::Value {
+    let mut value = json!({
+        "argv": plan.command.argv,
+        "labels": plan.labels,
+        "tags": plan.tags,
+        "dockerfile_tail": plan.dockerfile_tail,
+    });
+    if let Some(id) = id {
+        value["id"] = json!(id);
+    }
+    value
+}
+
+/// The image ID alone on the first line, then the tags, a blank line, and `key=value` per label
+/// (line breaks inside values shown as `\n`).
+fn render_result(id: &str, plan: &BuildPlan) -> String {
+    let mut out = format!("{id}\n");
+    for tag in &plan.tags {
+        out.push_str(&format!("{tag}\n"));
+    }
+    out.push('\n');
+    for (key, value) in &plan.labels {
+        out.push_str(&format!(
+            "{key}={}\n",
+            value
+                .replace('\\', "\\\\")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r")
+        ));
+    }
+    out
 }

@@ -1,0 +1,725 @@
+//! The build plan: profile + TAG + git + flags → heritable labels, tags, Dockerfile tail and the exact
+//! engine command. No process is started here.
+//!
+//! Two steps. [`resolve`] reads the inputs (profile, TAG file, Dockerfile, git facts, environment)
+//! into plain data and validates everything the user gave; [`plan`] turns that data into a
+//! [`BuildPlan`] by pure computation, so the same argv is unit-tested here and e2e-tested against the
+//! engine.
+//!
+//! Label precedence, lowest first: computed values (TAG split, git, image reference), the profile's
+//! leaves and `[extra-labels]`, then `--label` flags. Keys are sorted in byte order and appear once.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::cli::LabelMode;
+use crate::created::{self, CommitTime, CreatedSpec};
+use crate::engine::{Engine, EngineCommand};
+use crate::git::GitInfo;
+use crate::labels::{self, Labels};
+use crate::profile::{self, Base, Placeholders, Profile};
+use crate::reference::ImageRef;
+use crate::tag::{self, Tag};
+
+/// OCI annotation namespace.
+pub const OCI: &str = "org.opencontainers.image";
+
+/// Everything a plan is computed from, already read and validated.
+#[derive(Debug, Clone)]
+pub struct PlanInputs {
+    pub profile: Profile,
+    pub image: ImageRef,
+    /// The `base-prefix` value: `scratch`, `""` or the parent's prefix.
+    pub base_prefix: String,
+    /// The parent image's repository, when a base profile names it (for `org.opencontainers.image.base.name`).
+    pub base_name: Option<String>,
+    pub tag: Tag,
+    /// The formatted `created` value.
+    pub created: String,
+    /// Normalised origin URL, when known.
+    pub source_url: Option<String>,
+    /// Source revision (HEAD commit or `--revision`), when known.
+    pub revision: Option<String>,
+    /// `--label KEY=VALUE` flags, in order (a later one wins).
+    pub cli_labels: Vec<(String, String)>,
+    pub label_mode: LabelMode,
+    pub dockerfile: PathBuf,
+    pub dockerfile_text: String,
+    pub passthrough: Vec<String>,
+    /// Where the engine writes the image ID.
+    pub iidfile: PathBuf,
+    /// One-line warnings for the user (e.g. not in a git repository).
+    pub warnings: Vec<String>,
+}
+
+/// A complete build: what will be written and the command that writes it.
+#[derive(Debug, Clone)]
+pub struct BuildPlan {
+    pub labels: Labels,
+    pub tags: Vec<String>,
+    /// The text appended to the Dockerfile (empty in `args` mode).
+    pub dockerfile_tail: String,
+    pub command: EngineCommand,
+}
+
+#[derive(Debug, Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Profile(Box<profile::ProfileError>),
+    #[error(transparent)]
+    Tag(#[from] tag::TagError),
+    #[error(transparent)]
+    Created(#[from] created::CreatedError),
+    #[error("image {value:?} ({origin}): {source}")]
+    Image {
+        value: String,
+        origin: String,
+        #[source]
+        source: crate::reference::RefError,
+    },
+    #[error("--label {value:?}: {message}")]
+    CliLabel { value: String, message: String },
+    #[error("label key {key:?} from {origin}: {source}")]
+    Key {
+        key: String,
+        origin: String,
+        #[source]
+        source: labels::KeyError,
+    },
+    #[error("{profile}: sets neither base-prefix nor base-profile: set base-prefix = \"scratch\" for FROM scratch, \"\" for a base that does not follow the schema, or base-profile = \"NAME\"")]
+    NoBase { profile: String },
+    #[error("Dockerfile {path}: {source}")]
+    Dockerfile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("build context {path} is not a directory")]
+    Context { path: String },
+    #[error("git repository at {path}: {message}")]
+    Git { path: String, message: String },
+}
+
+impl From<profile::ProfileError> for PlanError {
+    fn from(err: profile::ProfileError) -> Self {
+        PlanError::Profile(Box::new(err))
+    }
+}
+
+/// What `resolve` needs from the command line and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub profile: String,
+    pub image: Option<String>,
+    pub dockerfile: Option<PathBuf>,
+    pub tag: Option<String>,
+    pub tag_file: Option<PathBuf>,
+    pub created: Option<String>,
+    pub revision: Option<String>,
+    pub labels: Vec<String>,
+    pub label_mode: LabelMode,
+    pub passthrough: Vec<String>,
+    /// The `SOURCE_DATE_EPOCH` environment value, if set.
+    pub source_date_epoch: Option<String>,
+    pub cwd: PathBuf,
+    pub iidfile: PathBuf,
+}
+
+/// Read and validate every input of a build. Reads files and the git repository; starts no process.
+pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, PlanError> {
+    // Flags first: they are cheap to check and their errors should not depend on the profile.
+    let cli_labels = req
+        .labels
+        .iter()
+        .map(|arg| {
+            labels::parse_key_value(arg).map_err(|message| PlanError::CliLabel {
+                value: arg.clone(),
+                message,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let created_flag = req.created.as_deref().map(CreatedSpec::parse).transpose()?;
+    let epoch = req
+        .source_date_epoch
+        .as_deref()
+        .map(|v| created::from_source_date_epoch(v).map(|_| v))
+        .transpose()?;
+
+    let profile = profile::load(&req.profile, &req.cwd)?;
+
+    let (image_text, image_origin) = match &req.image {
+        Some(image) => (image.clone(), "--image".to_string()),
+        None => (profile.image.clone(), profile.path.display().to_string()),
+    };
+    let image = ImageRef::parse(&image_text).map_err(|source| PlanError::Image {
+        value: image_text.clone(),
+        origin: image_origin,
+        source,
+    })?;
+
+    let (base_prefix, base_name) = match &profile.base {
+        Some(Base::Prefix(prefix)) => (prefix.clone(), None),
+        Some(Base::ProfileImage {
+            profile: parent,
+            image: parent_image,
+        }) => {
+            let parent_ref = ImageRef::parse(parent_image).map_err(|source| PlanError::Image {
+                value: parent_image.clone(),
+                origin: parent.display().to_string(),
+                source,
+            })?;
+            (parent_ref.prefix(), Some(parent_ref.repository()))
+        }
+        None => {
+            return Err(PlanError::NoBase {
+                profile: profile.path.display().to_string(),
+            })
+        }
+    };
+
+    let tag = match (&req.tag, &req.tag_file) {
+        (Some(text), _) => Tag::parse(text)?,
+        (None, Some(file)) => tag::read_tag_file(&req.cwd.join(file))?,
+        (None, None) => tag::read_tag_file(&profile.tag_file)?,
+    };
+
+    let dockerfile = match &req.dockerfile {
+        Some(path) => req.cwd.join(path),
+        None => profile.dockerfile.clone(),
+    };
+    let dockerfile_text =
+        std::fs::read_to_string(&dockerfile).map_err(|source| PlanError::Dockerfile {
+            path: dockerfile.display().to_string(),
+            source,
+        })?;
+    if !profile.context.is_dir() {
+        return Err(PlanError::Context {
+            path: profile.context.display().to_string(),
+        });
+    }
+
+    let mut warnings = Vec::new();
+    let git = crate::git::discover(&profile.context).map_err(|e| PlanError::Git {
+        path: profile.context.display().to_string(),
+        message: e.to_string(),
+    })?;
+    if git.is_none() {
+        warnings.push(format!(
+            "{} is not in a git repository: source-revision and the git-derived source-home are left out",
+            profile.context.display()
+        ));
+    }
+    let commit = git.as_ref().and_then(|g: &GitInfo| {
+        g.commit_time.map(|seconds| CommitTime {
+            seconds,
+            clean: !g.dirty,
+        })
+    });
+    let spec = match created_flag {
+        Some(spec) => spec,
+        None => match &profile.created {
+            Some(text) => CreatedSpec::parse(text)?,
+            None => CreatedSpec::Auto,
+        },
+    };
+    let created = created::resolve(&spec, epoch, commit, now)?;
+
+    Ok(PlanInputs {
+        base_prefix,
+        base_name,
+        tag,
+        created,
+        // Only a web address makes a `source-home`; a local path or file:// origin says nothing
+        // to a reader of the image.
+        source_url: git
+            .as_ref()
+            .and_then(|g| g.origin_url.clone())
+            .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+        revision: req
+            .revision
+            .clone()
+            .or_else(|| git.as_ref().and_then(|g| g.revision.clone())),
+        cli_labels,
+        label_mode: req.label_mode,
+        dockerfile,
+        dockerfile_text,
+        passthrough: req.passthrough.clone(),
+        iidfile: req.iidfile.clone(),
+        warnings,
+        image,
+        profile,
+    })
+}
+
+/// The label namespace of this image: `<image prefix>.<schema>`.
+pub fn namespace(inputs: &PlanInputs) -> String {
+    format!("{}.{}", inputs.image.prefix(), inputs.profile.schema)
+}
+
+/// Compute every label of the build.
+pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
+    let ns = namespace(inputs);
+    let image = &inputs.image;
+    let tag = &inputs.tag;
+    let vars = Placeholders {
+        owner: image.owner().to_string(),
+        name: image.name().to_string(),
+        tag: tag.full.clone(),
+        content_version: tag.content.clone(),
+        source_version: tag.source.clone(),
+    };
+
+    // Leaves: computed defaults, then what the profile sets (profile values win).
+    let mut leaves = Labels::new();
+    let mut set = |leaf: &str, value: &str| {
+        leaves.insert(leaf.to_string(), value.to_string());
+    };
+    set("base-prefix", &inputs.base_prefix);
+    set("name", image.name());
+    set("home", &image.home());
+    set("version", &tag.full);
+    set("content-version", &tag.content);
+    set("source-version", &tag.source);
+    set("pull", &format!("{}:{}", image.repository(), tag.full));
+    set("created", &inputs.created);
+    set("label-schema-version", &inputs.profile.schema_version);
+    if let Some(url) = &inputs.source_url {
+        set("source-home", url);
+    }
+    if let Some(rev) = &inputs.revision {
+        set("source-revision", rev);
+    }
+    for (leaf, template) in &inputs.profile.leaves {
+        set(leaf, &profile::expand(template, &vars));
+    }
+
+    let mut out = Labels::new();
+    for (leaf, value) in &leaves {
+        out.insert(format!("{ns}.{leaf}"), value.clone());
+    }
+    let prefix = image.prefix();
+    for (leaf, template) in &inputs.profile.extra_labels {
+        out.insert(format!("{prefix}.{leaf}"), profile::expand(template, &vars));
+    }
+    if inputs.profile.oci {
+        out.extend(oci_labels(&leaves, inputs.base_name.as_deref()));
+    }
+    for key in out.keys() {
+        labels::check_writable_key(key).map_err(|source| PlanError::Key {
+            key: key.clone(),
+            origin: inputs.profile.path.display().to_string(),
+            source,
+        })?;
+    }
+    // Flags last: they win over everything, and were checked when parsed.
+    for (key, value) in &inputs.cli_labels {
+        out.insert(key.clone(), value.clone());
+    }
+    Ok(out)
+}
+
+/// The same facts as `org.opencontainers.image.*` annotations; empty values are left out.
+fn oci_labels(leaves: &Labels, base_name: Option<&str>) -> Labels {
+    let pairs = [
+        ("created", "created"),
+        ("version", "version"),
+        ("revision", "source-revision"),
+        ("source", "source-home"),
+        ("url", "home"),
+        ("title", "title"),
+        ("description", "description"),
+        ("vendor", "vendor"),
+        ("licenses", "license-spdx"),
+        ("authors", "maintainer"),
+    ];
+    let mut out: Labels = pairs
+        .into_iter()
+        .filter_map(|(oci, leaf)| {
+            let value = leaves.get(leaf)?;
+            (!value.is_empty()).then(|| (format!("{OCI}.{oci}"), value.clone()))
+        })
+        .collect();
+    if let Some(base) = base_name {
+        out.insert(format!("{OCI}.base.name"), base.to_string());
+    }
+    out
+}
+
+/// The three tags: `:latest`, `:<content>`, `:<content>-<source>`.
+pub fn tags(image: &ImageRef, tag: &Tag) -> Vec<String> {
+    let repo = image.repository();
+    vec![
+        format!("{repo}:latest"),
+        format!("{repo}:{}", tag.content),
+        format!("{repo}:{}", tag.full),
+    ]
+}
+
+/// Compute the whole plan: labels, tags, Dockerfile tail and the engine command.
+pub fn plan(inputs: &PlanInputs, engine: &Engine) -> Result<BuildPlan, PlanError> {
+    let labels = compute_labels(inputs)?;
+    let tags = tags(&inputs.image, &inputs.tag);
+
+    let mut args: Vec<String> = vec!["build".into()];
+    let (dockerfile_tail, flag_labels, stdin) = match inputs.label_mode {
+        LabelMode::Dockerfile => {
+            let escape = labels::dockerfile_escape_char(&inputs.dockerfile_text);
+            let (instruction, unwritable) = labels::label_instruction(&labels, escape);
+            let mut text = inputs.dockerfile_text.clone();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&instruction);
+            args.extend(["-f".into(), "-".into()]);
+            (instruction, unwritable, Some(text.into_bytes()))
+        }
+        LabelMode::Args => {
+            args.extend(["-f".into(), inputs.dockerfile.display().to_string()]);
+            (String::new(), labels.clone(), None)
+        }
+    };
+    args.extend(["--iidfile".into(), inputs.iidfile.display().to_string()]);
+    for tag in &tags {
+        args.extend(["--tag".into(), tag.clone()]);
+    }
+    for (key, value) in &flag_labels {
+        args.extend(["--label".into(), format!("{key}={value}")]);
+    }
+    args.extend(inputs.profile.build_args.iter().cloned());
+    args.extend(inputs.passthrough.iter().cloned());
+    args.push(inputs.profile.context.display().to_string());
+
+    let mut command = engine.command(args);
+    if let Some(bytes) = stdin {
+        command = command.with_stdin(bytes);
+    }
+    Ok(BuildPlan {
+        labels,
+        tags,
+        dockerfile_tail,
+        command,
+    })
+}
+
+/// A copy-pasteable rendering of the command: in dockerfile mode the full Dockerfile (with the
+/// appended tail) follows as a quoted here-document, so nothing in it is expanded by the shell.
+pub fn render_command(plan: &BuildPlan) -> String {
+    let line = plan.command.display();
+    let Some(stdin) = &plan.command.stdin else {
+        return format!("{line}\n");
+    };
+    let text = String::from_utf8_lossy(stdin);
+    let mut delimiter = String::from("DS01_BUILD_DOCKERFILE");
+    while text.lines().any(|l| l == delimiter) {
+        delimiter.push('_');
+    }
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    format!("{line} <<'{delimiter}'\n{text}{newline}{delimiter}\n")
+}
+
+/// Where the engine writes the image ID for this process.
+pub fn default_iidfile() -> PathBuf {
+    std::env::temp_dir().join(format!("ds01-build-{}.iid", std::process::id()))
+}
+
+/// Read the image ID the engine wrote (whitespace stripped).
+pub fn read_iidfile(path: &Path) -> std::io::Result<String> {
+    Ok(std::fs::read_to_string(path)?.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile {
+            path: PathBuf::from("profiles/p.toml"),
+            image: "jefferys/ubu-lts".into(),
+            schema: "io.github.jefferysdockers".into(),
+            schema_version: "0.0.1".into(),
+            base: Some(Base::Prefix("scratch".into())),
+            leaves: [
+                (
+                    "title",
+                    "{name} at {tag} ({content_version}/{source_version}) by {owner}",
+                ),
+                ("license-spdx", ""),
+                ("maintainer", "Jo <jo@example.org>"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            extra_labels: [("com.example.rating".to_string(), "10".to_string())].into(),
+            dockerfile: PathBuf::from("ctx/Dockerfile"),
+            context: PathBuf::from("ctx"),
+            tag_file: PathBuf::from("ctx/TAG"),
+            build_args: vec!["--build-arg".into(), "A=1".into()],
+            oci: true,
+            created: None,
+        }
+    }
+
+    fn inputs() -> PlanInputs {
+        let profile = profile();
+        PlanInputs {
+            image: ImageRef::parse(&profile.image).unwrap(),
+            profile,
+            base_prefix: "scratch".into(),
+            base_name: None,
+            tag: Tag::parse("20.04.01-0.0.1-rc1").unwrap(),
+            created: "2020-09-12T04:23:06+00:00".into(),
+            source_url: Some("https://github.com/o/r".into()),
+            revision: Some("abc123".into()),
+            cli_labels: vec![],
+            label_mode: LabelMode::Dockerfile,
+            dockerfile: PathBuf::from("ctx/Dockerfile"),
+            dockerfile_text: "FROM scratch\nCOPY a /a".into(),
+            passthrough: vec!["--network".into(), "none".into()],
+            iidfile: PathBuf::from("/tmp/x.iid"),
+            warnings: vec![],
+        }
+    }
+
+    const NS: &str = "jefferys.ubu-lts.io.github.jefferysdockers";
+
+    fn get<'a>(labels: &'a Labels, leaf: &str) -> Option<&'a str> {
+        labels.get(&format!("{NS}.{leaf}")).map(String::as_str)
+    }
+
+    #[test]
+    fn computed_leaves() {
+        let labels = compute_labels(&inputs()).unwrap();
+        assert_eq!(get(&labels, "version"), Some("20.04.01-0.0.1-rc1"));
+        assert_eq!(get(&labels, "content-version"), Some("20.04.01"));
+        assert_eq!(get(&labels, "source-version"), Some("0.0.1-rc1"));
+        assert_eq!(
+            get(&labels, "pull"),
+            Some("jefferys/ubu-lts:20.04.01-0.0.1-rc1")
+        );
+        assert_eq!(
+            get(&labels, "home"),
+            Some("https://hub.docker.com/r/jefferys/ubu-lts")
+        );
+        assert_eq!(get(&labels, "name"), Some("ubu-lts"));
+        assert_eq!(get(&labels, "base-prefix"), Some("scratch"));
+        assert_eq!(get(&labels, "label-schema-version"), Some("0.0.1"));
+        assert_eq!(get(&labels, "source-home"), Some("https://github.com/o/r"));
+        assert_eq!(get(&labels, "source-revision"), Some("abc123"));
+        assert_eq!(get(&labels, "created"), Some("2020-09-12T04:23:06+00:00"));
+        assert_eq!(
+            get(&labels, "title"),
+            Some("ubu-lts at 20.04.01-0.0.1-rc1 (20.04.01/0.0.1-rc1) by jefferys")
+        );
+        assert_eq!(get(&labels, "license-spdx"), Some(""));
+        assert_eq!(labels["jefferys.ubu-lts.com.example.rating"], "10");
+        // Leaves the profile does not set are not written.
+        assert_eq!(get(&labels, "vendor"), None);
+    }
+
+    #[test]
+    fn oci_annotations_follow_the_leaves() {
+        let labels = compute_labels(&inputs()).unwrap();
+        let oci = |k: &str| labels.get(&format!("{OCI}.{k}")).map(String::as_str);
+        assert_eq!(oci("created"), Some("2020-09-12T04:23:06+00:00"));
+        assert_eq!(oci("version"), Some("20.04.01-0.0.1-rc1"));
+        assert_eq!(oci("revision"), Some("abc123"));
+        assert_eq!(oci("source"), Some("https://github.com/o/r"));
+        assert_eq!(
+            oci("url"),
+            Some("https://hub.docker.com/r/jefferys/ubu-lts")
+        );
+        assert_eq!(oci("authors"), Some("Jo <jo@example.org>"));
+        assert_eq!(
+            oci("licenses"),
+            None,
+            "an empty license is not an SPDX expression"
+        );
+        assert_eq!(oci("base.name"), None);
+
+        let mut no_oci = inputs();
+        no_oci.profile.oci = false;
+        let labels = compute_labels(&no_oci).unwrap();
+        assert!(!labels.keys().any(|k| k.starts_with(OCI)));
+
+        let mut with_base = inputs();
+        with_base.base_name = Some("jefferys/ubu-lts".into());
+        let labels = compute_labels(&with_base).unwrap();
+        assert_eq!(labels[&format!("{OCI}.base.name")], "jefferys/ubu-lts");
+    }
+
+    #[test]
+    fn precedence_git_then_profile_then_flags() {
+        let mut i = inputs();
+        i.profile
+            .leaves
+            .insert("source-home".into(), "https://example.org/{name}".into());
+        i.cli_labels = vec![
+            (format!("{NS}.title"), "first".into()),
+            (format!("{NS}.title"), "from flag".into()),
+        ];
+        let labels = compute_labels(&i).unwrap();
+        assert_eq!(
+            get(&labels, "source-home"),
+            Some("https://example.org/ubu-lts")
+        );
+        assert_eq!(get(&labels, "title"), Some("from flag"));
+        // A flag overrides exactly the key it names; the OCI copy keeps the profile's value.
+        assert_eq!(
+            labels[&format!("{OCI}.title")],
+            "ubu-lts at 20.04.01-0.0.1-rc1 (20.04.01/0.0.1-rc1) by jefferys"
+        );
+    }
+
+    #[test]
+    fn without_git_the_git_leaves_are_absent() {
+        let mut i = inputs();
+        i.source_url = None;
+        i.revision = None;
+        let labels = compute_labels(&i).unwrap();
+        assert_eq!(get(&labels, "source-home"), None);
+        assert_eq!(get(&labels, "source-revision"), None);
+    }
+
+    #[test]
+    fn dockerfile_mode_argv_and_stdin() {
+        let plan = plan(&inputs(), &Engine::new("docker", false)).unwrap();
+        assert_eq!(
+            plan.command.argv,
+            [
+                "docker",
+                "build",
+                "-f",
+                "-",
+                "--iidfile",
+                "/tmp/x.iid",
+                "--tag",
+                "jefferys/ubu-lts:latest",
+                "--tag",
+                "jefferys/ubu-lts:20.04.01",
+                "--tag",
+                "jefferys/ubu-lts:20.04.01-0.0.1-rc1",
+                "--build-arg",
+                "A=1",
+                "--network",
+                "none",
+                "ctx",
+            ]
+        );
+        let stdin = String::from_utf8(plan.command.stdin.clone().unwrap()).unwrap();
+        assert_eq!(
+            stdin,
+            format!("FROM scratch\nCOPY a /a\n{}", plan.dockerfile_tail)
+        );
+        let (expected_tail, rest) = labels::label_instruction(&plan.labels, '\\');
+        assert_eq!(plan.dockerfile_tail, expected_tail);
+        assert!(rest.is_empty());
+        assert!(plan
+            .dockerfile_tail
+            .starts_with("LABEL \"jefferys.ubu-lts.com.example.rating\"=\"10\""));
+    }
+
+    #[test]
+    fn args_mode_argv() {
+        let mut i = inputs();
+        i.label_mode = LabelMode::Args;
+        i.passthrough.clear();
+        i.profile.build_args.clear();
+        let plan = plan(&i, &Engine::new("podman", false)).unwrap();
+        let mut expected: Vec<String> = [
+            "podman",
+            "build",
+            "-f",
+            "ctx/Dockerfile",
+            "--iidfile",
+            "/tmp/x.iid",
+            "--tag",
+            "jefferys/ubu-lts:latest",
+            "--tag",
+            "jefferys/ubu-lts:20.04.01",
+            "--tag",
+            "jefferys/ubu-lts:20.04.01-0.0.1-rc1",
+        ]
+        .map(String::from)
+        .to_vec();
+        for (k, v) in &plan.labels {
+            expected.push("--label".into());
+            expected.push(format!("{k}={v}"));
+        }
+        expected.push("ctx".into());
+        assert_eq!(plan.command.argv, expected);
+        assert!(plan.command.stdin.is_none());
+        assert_eq!(plan.dockerfile_tail, "");
+    }
+
+    #[test]
+    fn unwritable_values_become_label_flags() {
+        let mut i = inputs();
+        i.cli_labels = vec![("t.multi".into(), "a\nb".into())];
+        let plan = plan(&i, &Engine::new("docker", false)).unwrap();
+        assert!(plan
+            .command
+            .argv
+            .windows(2)
+            .any(|w| w == ["--label", "t.multi=a\nb"]));
+        assert!(!plan.dockerfile_tail.contains("t.multi"));
+        assert_eq!(plan.labels["t.multi"], "a\nb");
+    }
+
+    #[test]
+    fn escape_directive_changes_quoting_and_continuation() {
+        let mut i = inputs();
+        i.dockerfile_text = "# escape=`\nFROM scratch\n".into();
+        i.cli_labels = vec![("t.v".into(), "a`b\\c".into())];
+        let plan = plan(&i, &Engine::new("docker", false)).unwrap();
+        assert!(
+            plan.dockerfile_tail.contains("\"t.v\"=\"a``b\\c\""),
+            "{}",
+            plan.dockerfile_tail
+        );
+        assert!(plan.dockerfile_tail.contains(" `\n"));
+    }
+
+    #[test]
+    fn rendered_command_is_a_quoted_heredoc() {
+        let plan = plan(&inputs(), &Engine::new("docker", false)).unwrap();
+        let text = render_command(&plan);
+        let first = text.lines().next().unwrap();
+        assert_eq!(
+            first,
+            format!("{} <<'DS01_BUILD_DOCKERFILE'", plan.command.display())
+        );
+        assert!(text.ends_with(&format!("{}DS01_BUILD_DOCKERFILE\n", plan.dockerfile_tail)));
+
+        let mut i = inputs();
+        i.dockerfile_text = "FROM scratch\nDS01_BUILD_DOCKERFILE\n".into();
+        let text = render_command(&plan_of(&i));
+        assert!(text
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("<<'DS01_BUILD_DOCKERFILE_'"));
+
+        let mut i = inputs();
+        i.label_mode = LabelMode::Args;
+        let text = render_command(&plan_of(&i));
+        assert_eq!(text.lines().count(), 1);
+    }
+
+    fn plan_of(i: &PlanInputs) -> BuildPlan {
+        plan(i, &Engine::new("docker", false)).unwrap()
+    }
+
+    #[test]
+    fn tags_from_tag() {
+        let i = inputs();
+        assert_eq!(
+            tags(&i.image, &i.tag),
+            [
+                "jefferys/ubu-lts:latest",
+                "jefferys/ubu-lts:20.04.01",
+                "jefferys/ubu-lts:20.04.01-0.0.1-rc1"
+            ]
+        );
+    }
+}

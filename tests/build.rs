@@ -1,0 +1,793 @@
+//! `ds01-build build`: the golden label set, bad input refused before any engine call, and real
+//! builds read back with `docker inspect` / `docker history`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::require_engine;
+use crate::support::{self, ds01, engine, inspect_labels, root, unique, Cleanup, Out};
+
+const NS: &str = "jefferys.ubu-lts.io.github.JefferysDockers";
+
+/// The seed's build.sh labels for ubu-lts with TAG 2020.09.03-0.0.1, built at epoch 1599884586.
+const SEED_LABELS: [(&str, &str); 26] = [
+    ("base-prefix", "scratch"),
+    ("name", "ubu-lts"),
+    ("home", "https://hub.docker.com/r/jefferys/ubu-lts"),
+    ("version", "2020.09.03-0.0.1"),
+    (
+        "maintainer",
+        "Stuart R. Jefferys <stuart_jefferys@med.unc.edu>",
+    ),
+    ("source-version", "0.0.1"),
+    ("source-home", "https://github.com/JefferysDockers/ubu-lts"),
+    (
+        "source-maintainer",
+        "Stuart R. Jefferys <stuart_jefferys@med.unc.edu>",
+    ),
+    ("pull", "jefferys/ubu-lts:2020.09.03-0.0.1"),
+    ("license-spdx", ""),
+    ("license-file", "https://ubuntu.com/licensing"),
+    ("vendor", "UNC - Lineberger"),
+    ("vendorUrl", "https://lbc.unc.edu/"),
+    ("title", "ubu-lts - Base OS derived from Ubuntu."),
+    (
+        "description",
+        "Based on Ubuntu this is a completely local build of a base Docker from scratch.",
+    ),
+    ("content-home", "https://wiki.ubuntu.com/Base"),
+    ("content-version", "2020.09.03"),
+    ("content-source", "http://cdimage.ubuntu.com/ubuntu-base/"),
+    ("content-license-spdx", ""),
+    ("content-license-file", "https://ubuntu.com/licensing"),
+    ("content-vendor", "Canonical"),
+    ("content-vendorUrl", "https://canonical.com/"),
+    ("content-title", "Ubuntu base os distribution"),
+    (
+        "content-description",
+        "Minimalist non-official functional distribution of Ubuntu, including apt-get",
+    ),
+    ("created", "2020-09-12T04:23:06+00:00"),
+    ("label-schema-version", "0.0.1"),
+];
+
+fn labels_of(json: &Value) -> BTreeMap<String, String> {
+    serde_json::from_value(json["labels"].clone()).expect("labels object of strings")
+}
+
+fn argv_of(json: &Value) -> Vec<String> {
+    serde_json::from_value(json["argv"].clone()).expect("argv array of strings")
+}
+
+#[test]
+fn golden_seed_labels() {
+    let out = ds01(&[
+        "build",
+        "ubu-lts",
+        "--tag",
+        "2020.09.03-0.0.1",
+        "--dry-run",
+        "--format",
+        "json",
+    ])
+    .env("SOURCE_DATE_EPOCH", "1599884586")
+    .run();
+    out.success();
+    let json = out.json();
+    let labels = labels_of(&json);
+    for (leaf, value) in SEED_LABELS {
+        let key = format!("{NS}.{leaf}");
+        assert_eq!(labels.get(&key).map(String::as_str), Some(value), "{key}");
+    }
+    // Beyond the seed: the HEAD revision (this checkout is a git repo) and OCI annotations.
+    let schema_keys = labels.keys().filter(|k| k.starts_with(NS)).count();
+    assert!(schema_keys == 26 || schema_keys == 27, "{labels:#?}");
+    assert_eq!(
+        labels["org.opencontainers.image.created"],
+        "2020-09-12T04:23:06+00:00"
+    );
+    assert_eq!(
+        labels["org.opencontainers.image.version"],
+        "2020.09.03-0.0.1"
+    );
+    assert_eq!(
+        labels["org.opencontainers.image.vendor"],
+        "UNC - Lineberger"
+    );
+    assert!(!labels.contains_key("org.opencontainers.image.licenses"));
+    assert_eq!(
+        json["tags"],
+        serde_json::json!([
+            "jefferys/ubu-lts:latest",
+            "jefferys/ubu-lts:2020.09.03",
+            "jefferys/ubu-lts:2020.09.03-0.0.1"
+        ])
+    );
+    let argv = argv_of(&json);
+    assert_eq!(&argv[1..4], ["build", "-f", "-"]);
+    assert!(argv.last().unwrap().ends_with("examples/chain/ubu-lts"));
+    let tail = json["dockerfile_tail"].as_str().unwrap();
+    assert!(tail.starts_with("LABEL "), "{tail}");
+    assert_eq!(tail.matches(" \\\n").count(), labels.len() - 1);
+}
+
+#[test]
+fn args_mode_passes_one_label_flag_per_key_sorted() {
+    let out = ds01(&[
+        "build",
+        "ubu-lts",
+        "--tag",
+        "2020.09.03-0.0.1",
+        "--label-mode",
+        "args",
+        "--dry-run",
+        "--format",
+        "json",
+        "--",
+        "--pull=false",
+    ])
+    .env("SOURCE_DATE_EPOCH", "1599884586")
+    .run();
+    out.success();
+    let json = out.json();
+    let argv = argv_of(&json);
+    let flags: Vec<&String> = argv
+        .windows(2)
+        .filter(|w| w[0] == "--label")
+        .map(|w| &w[1])
+        .collect();
+    let labels = labels_of(&json);
+    let expected: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    assert_eq!(flags, expected.iter().collect::<Vec<_>>());
+    assert_eq!(argv[2], "-f");
+    assert!(argv[3].ends_with("examples/chain/ubu-lts/Dockerfile"));
+    assert_eq!(json["dockerfile_tail"], "");
+    // Passthrough arguments come unchanged, just before the context.
+    assert_eq!(argv[argv.len() - 2], "--pull=false");
+}
+
+#[test]
+fn label_flags_override_and_sort() {
+    let key = format!("{NS}.vendor");
+    let out = ds01(&[
+        "build",
+        "ubu-lts",
+        "--tag",
+        "1-2",
+        "--label",
+        &format!("{key}=Someone else"),
+        "--label",
+        "aaa.first=1",
+        "--dry-run",
+        "--format",
+        "json",
+    ])
+    .run();
+    out.success();
+    let json = out.json();
+    let labels = labels_of(&json);
+    assert_eq!(labels[&key], "Someone else");
+    let tail = json["dockerfile_tail"].as_str().unwrap();
+    assert!(tail.starts_with("LABEL \"aaa.first\"=\"1\""), "{tail}");
+    assert_eq!(tail.matches(&format!("\"{key}\"=")).count(), 1);
+}
+
+#[test]
+fn dry_run_text_is_a_runnable_command() {
+    let out = ds01(&["build", "hello", "--tag", "1.0-1", "--dry-run"])
+        .env("SOURCE_DATE_EPOCH", "0")
+        .run();
+    out.success();
+    let first = out.stdout.lines().next().unwrap();
+    assert!(first.starts_with("docker build -f - --iidfile "), "{first}");
+    assert!(first.ends_with("<<'DS01_BUILD_DOCKERFILE'"), "{first}");
+    assert!(out.stdout.contains("\nLABEL "));
+    assert!(out.stdout.ends_with("\nDS01_BUILD_DOCKERFILE\n"));
+    assert!(out.stdout.contains("\"1970-01-01T00:00:00+00:00\""));
+}
+
+/// A fake engine that records being called: bad input must never reach it.
+struct FakeEngine {
+    dir: tempfile::TempDir,
+}
+
+impl FakeEngine {
+    fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("docker");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$@\" >> '{}'\nexit 0\n",
+                dir.path().join("calls").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FakeEngine { dir }
+    }
+
+    fn program(&self) -> String {
+        self.dir.path().join("docker").display().to_string()
+    }
+
+    fn called(&self) -> bool {
+        self.dir.path().join("calls").exists()
+    }
+}
+
+/// Write a file under `dir`, creating parents.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A profile directory with a FROM scratch context; `profile` is the TOML text of `p.toml`.
+fn scratch_project(profile: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "ctx/Dockerfile",
+        "FROM scratch\nCOPY a.txt /a.txt\n",
+    );
+    write(dir.path(), "ctx/a.txt", "a\n");
+    write(dir.path(), "ctx/TAG", "1.0-1\n");
+    write(dir.path(), "p.toml", profile);
+    dir
+}
+
+const GOOD: &str =
+    "image = \"ds01t/p\"\nbase-prefix = \"scratch\"\ncontext = \"ctx\"\ntag-file = \"ctx/TAG\"\n";
+
+#[track_caller]
+fn refused(dir: &Path, args: &[&str], env: &[(&str, &str)], needle: &str) -> Out {
+    let fake = FakeEngine::new();
+    let mut cmd = ds01(args)
+        .current_dir(dir)
+        .env("DS01_BUILD_ENGINE", &fake.program());
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    let out = cmd.run();
+    out.fails_with(needle);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(!fake.called(), "the engine was called for bad input");
+    out
+}
+
+#[test]
+fn good_profile_reaches_the_engine() {
+    // The control for the refusals below: the same setup with good input does call the engine
+    // (the fake writes no iidfile, so the build then fails on the missing image ID).
+    let dir = scratch_project(GOOD);
+    let fake = FakeEngine::new();
+    let out = ds01(&["build", "p.toml"])
+        .current_dir(dir.path())
+        .env("DS01_BUILD_ENGINE", &fake.program())
+        .run();
+    assert!(fake.called(), "{}", out.stderr);
+}
+
+#[test]
+fn bad_input_is_refused_before_the_engine() {
+    let dir = scratch_project(GOOD);
+    let d = dir.path();
+    refused(d, &["build", "nope"], &[], "nope");
+    refused(d, &["build", "missing/p.toml"], &[], "missing/p.toml");
+    write(d, "syntax.toml", "image = \"a/b\"\nbase-prefix = \n");
+    refused(d, &["build", "syntax.toml"], &[], "syntax.toml:2:");
+    write(d, "unknown.toml", &format!("{GOOD}colour = \"red\"\n"));
+    refused(d, &["build", "unknown.toml"], &[], "unknown.toml:5:1");
+    write(d, "a.toml", &format!("extends = \"b\"\n{GOOD}"));
+    write(d, "b.toml", "extends = \"a\"\n");
+    refused(d, &["build", "a.toml"], &[], "a.toml");
+    write(d, "ph.toml", &format!("{GOOD}title = \"{{nmae}}\"\n"));
+    refused(d, &["build", "ph.toml"], &[], "{nmae}");
+    refused(d, &["build", "p.toml", "--tag", "1.2.3"], &[], "1.2.3");
+    refused(d, &["build", "p.toml", "--tag-file", "NOPE"], &[], "NOPE");
+    refused(
+        d,
+        &["build", "p.toml"],
+        &[("SOURCE_DATE_EPOCH", "yesterday")],
+        "SOURCE_DATE_EPOCH",
+    );
+    refused(
+        d,
+        &["build", "p.toml", "--label", "com.docker.x=1"],
+        &[],
+        "com.docker.",
+    );
+    refused(
+        d,
+        &["build", "p.toml", "--label", "a b=1"],
+        &[],
+        "whitespace",
+    );
+    refused(
+        d,
+        &["build", "p.toml", "--label", "novalue"],
+        &[],
+        "novalue",
+    );
+    refused(
+        d,
+        &["build", "p.toml", "--created", "tomorrow"],
+        &[],
+        "tomorrow",
+    );
+    refused(
+        d,
+        &["build", "p.toml", "--dockerfile", "ctx/Nope"],
+        &[],
+        "ctx/Nope",
+    );
+    write(d, "nobase.toml", "image = \"ds01t/p\"\ncontext = \"ctx\"\n");
+    refused(d, &["build", "nobase.toml"], &[], "base-prefix");
+    refused(
+        d,
+        &["build", "p.toml", "--image", "Bad/Name"],
+        &[],
+        "Bad/Name",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real engine.
+
+/// Build steps the engine ran instead of taking from its cache (legacy builder output).
+fn steps_rerun(build_log: &str) -> usize {
+    build_log
+        .split("\nStep ")
+        .skip(1)
+        .filter(|step| !step.contains(" : FROM ") && !step.contains("---> Using cache"))
+        .count()
+}
+
+/// `docker history` CreatedBy column, newest first.
+fn history(image: &str) -> Vec<String> {
+    let out = engine(&["history", "--no-trunc", "--format", "{{.CreatedBy}}", image]);
+    out.success();
+    out.stdout.lines().map(str::to_string).collect()
+}
+
+fn history_ids(image: &str) -> Vec<String> {
+    let out = engine(&["history", "-q", "--no-trunc", image]);
+    out.success();
+    out.stdout.lines().map(str::to_string).collect()
+}
+
+/// Copy the hello example into a temp dir with a unique image, so builds can run in parallel.
+fn hello_build(image: &str, extra: &[&str]) -> Out {
+    let mut args = vec![
+        "build",
+        "hello",
+        "--image",
+        image,
+        "--created",
+        "2020-09-12T00:23:06-04:00",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    ds01(&args).run()
+}
+
+#[test]
+fn hello_labels_match_the_engine() {
+    require_engine!();
+    let image = unique("hello");
+    let repo = format!("{image}/hello");
+    let mut cleanup = Cleanup::default();
+    let out = hello_build(&repo, &["--", "--network", "none"]);
+    cleanup.image(format!("{repo}:latest"));
+    out.success();
+    let json = out.json();
+    let id = json["id"].as_str().unwrap().to_string();
+    for tag in json["tags"].as_array().unwrap() {
+        cleanup.image(tag.as_str().unwrap());
+    }
+    let inspected = inspect_labels(&id);
+    assert_eq!(inspected, labels_of(&json));
+    let rows = history(&id);
+    assert!(
+        rows[0].contains("LABEL") && rows[0].contains(".label-schema-version="),
+        "{rows:?}"
+    );
+    let prefix = format!("{}.hello.io.github.jefferysdockers", image);
+    assert_eq!(
+        inspected[&format!("{prefix}.created")],
+        "2020-09-12T00:23:06-04:00"
+    );
+    assert_eq!(inspected[&format!("{prefix}.base-prefix")], "scratch");
+    let id_now = engine(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("{repo}:latest"),
+    ]);
+    assert_eq!(id_now.stdout.trim(), id);
+}
+
+#[test]
+fn rebuilds_rerun_only_the_label_step() {
+    require_engine!();
+    let repo = format!("{}/hello", unique("cache"));
+    let mut cleanup = Cleanup::default();
+    let label = |v: &str| format!("com.example.rating={v}");
+
+    let first = hello_build(&repo, &["--label", &label("1")]);
+    first.success();
+    let first_json = first.json();
+    for tag in first_json["tags"].as_array().unwrap() {
+        cleanup.image(tag.as_str().unwrap());
+    }
+    let first_id = first_json["id"].as_str().unwrap().to_string();
+    cleanup.image(first_id.clone());
+
+    let same = hello_build(&repo, &["--label", &label("1")]);
+    same.success();
+    assert_eq!(
+        same.json()["id"],
+        first_json["id"],
+        "unchanged rebuild changed the ID"
+    );
+    assert_eq!(steps_rerun(&same.stderr), 0, "{}", same.stderr);
+
+    let changed = hello_build(&repo, &["--label", &label("2")]);
+    changed.success();
+    let changed_id = changed.json()["id"].as_str().unwrap().to_string();
+    cleanup.image(changed_id.clone());
+    assert_ne!(changed_id, first_id);
+    assert_eq!(steps_rerun(&changed.stderr), 1, "{}", changed.stderr);
+    // Everything below the LABEL step is the same image as before.
+    assert_eq!(history_ids(&changed_id)[1..], history_ids(&first_id)[1..]);
+}
+
+#[test]
+fn args_mode_builds_one_label_step_per_key() {
+    require_engine!();
+    let repo = format!("{}/hello", unique("argsmode"));
+    let mut cleanup = Cleanup::default();
+    let out = hello_build(&repo, &["--label-mode", "args"]);
+    out.success();
+    let json = out.json();
+    for tag in json["tags"].as_array().unwrap() {
+        cleanup.image(tag.as_str().unwrap());
+    }
+    let labels = labels_of(&json);
+    let id = json["id"].as_str().unwrap();
+    assert_eq!(inspect_labels(id), labels);
+    let label_rows = history(id)
+        .iter()
+        .take_while(|row| row.contains("LABEL"))
+        .count();
+    assert_eq!(label_rows, labels.len());
+}
+
+#[test]
+fn tricky_values_round_trip_byte_exact() {
+    require_engine!();
+    let dir = support::busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n");
+    let repo = format!("{}/tricky", unique("tricky"));
+    let profile = format!(
+        "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\ndescription = '$HOME ${{{{X}}}} \"q\" \\ `b` ünï €'\n",
+        dir.path().display()
+    );
+    write(dir.path(), "p.toml", &profile);
+    let values = [
+        ("t.dollar", "$HOME ${X} $"),
+        ("t.quotes", "\"double\" 'single'"),
+        ("t.backslash", "a\\b\\\\c\\"),
+        ("t.unicode", "ünï € 日本"),
+        ("t.empty", ""),
+        ("t.newline", "line1\nline2"),
+        ("t.equals", "a=b=c"),
+    ];
+    let mut args: Vec<String> = ["build", "p.toml", "--tag", "1-1", "--format", "json"]
+        .map(String::from)
+        .to_vec();
+    for (k, v) in values {
+        args.push("--label".into());
+        args.push(format!("{k}={v}"));
+    }
+    let mut cleanup = Cleanup::default();
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ds01(&argv).current_dir(dir.path()).run();
+    for tag in ["latest", "1", "1-1"] {
+        cleanup.image(format!("{repo}:{tag}"));
+    }
+    out.success();
+    let json = out.json();
+    let inspected = inspect_labels(json["id"].as_str().unwrap());
+    assert_eq!(inspected, labels_of(&json));
+    for (k, v) in values {
+        assert_eq!(inspected[k], v, "{k}");
+    }
+    let prefix = format!("{}.io.github.jefferysdockers", repo.replace('/', "."));
+    assert_eq!(
+        inspected[&format!("{prefix}.description")],
+        "$HOME ${X} \"q\" \\ `b` ünï €"
+    );
+    // The value with a line break cannot be written in a Dockerfile: it went as a --label flag.
+    let argv = argv_of(&json);
+    assert!(argv.contains(&"t.newline=line1\nline2".to_string()));
+}
+
+#[test]
+fn escape_directive_is_honoured() {
+    require_engine!();
+    let dir = support::busybox_context("# escape=`\nFROM scratch\nCOPY busybox /bin/busybox\n");
+    let repo = format!("{}/escape", unique("escape"));
+    write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\n",
+            dir.path().display()
+        ),
+    );
+    let mut cleanup = Cleanup::default();
+    let out = ds01(&[
+        "build",
+        "p.toml",
+        "--tag",
+        "1-1",
+        "--format",
+        "json",
+        "--label",
+        "t.v=back`tick \\slash $D \"q\"",
+    ])
+    .current_dir(dir.path())
+    .run();
+    for tag in ["latest", "1", "1-1"] {
+        cleanup.image(format!("{repo}:{tag}"));
+    }
+    out.success();
+    let json = out.json();
+    let inspected = inspect_labels(json["id"].as_str().unwrap());
+    assert_eq!(inspected["t.v"], "back`tick \\slash $D \"q\"");
+    assert!(json["dockerfile_tail"].as_str().unwrap().contains(" `\n"));
+}
+
+#[test]
+fn dockerignore_applies_as_with_a_dockerfile_path() {
+    require_engine!();
+    let dir = support::busybox_context(
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY . /ctx/\nCMD [\"/bin/busybox\", \"true\"]\n",
+    );
+    write(dir.path(), ".dockerignore", "secret.txt\n");
+    write(dir.path(), "secret.txt", "hush\n");
+    write(dir.path(), "kept.txt", "hello\n");
+    let mut cleanup = Cleanup::default();
+    for mode in ["dockerfile", "args"] {
+        let repo = format!("{}/ignore", unique(mode));
+        write(
+            dir.path(),
+            "p.toml",
+            &format!(
+                "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\n",
+                dir.path().display()
+            ),
+        );
+        let out = ds01(&[
+            "build",
+            "p.toml",
+            "--tag",
+            "1-1",
+            "--format",
+            "json",
+            "--label-mode",
+            mode,
+        ])
+        .current_dir(dir.path())
+        .run();
+        for tag in ["latest", "1", "1-1"] {
+            cleanup.image(format!("{repo}:{tag}"));
+        }
+        out.success();
+        let container = unique(mode);
+        cleanup.container(container.clone());
+        engine(&["create", "--name", &container, &format!("{repo}:latest")]).success();
+        let kept = engine(&["cp", &format!("{container}:/ctx/kept.txt"), "-"]);
+        assert_eq!(kept.code, 0, "{mode}: kept.txt missing: {}", kept.stderr);
+        let secret = engine(&["cp", &format!("{container}:/ctx/secret.txt"), "-"]);
+        assert_ne!(secret.code, 0, "{mode}: .dockerignore was not applied");
+    }
+}
+
+#[test]
+fn engine_exit_code_passes_through() {
+    require_engine!();
+    let dir = support::busybox_context(
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"exit 7\"]\n",
+    );
+    let repo = format!("{}/fails", unique("exit"));
+    write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\n",
+            dir.path().display()
+        ),
+    );
+    let out = ds01(&[
+        "build",
+        "p.toml",
+        "--tag",
+        "1-1",
+        "--",
+        "--network",
+        "none",
+        "--force-rm",
+    ])
+    .current_dir(dir.path())
+    .run();
+    assert_eq!(out.code, 7, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(out.stderr.contains("exited with code 7"), "{}", out.stderr);
+}
+
+#[test]
+fn three_image_chain_keeps_every_images_labels() {
+    require_engine!();
+    let owner = unique("chain");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, base) in [
+        ("ubu-lts", None),
+        ("r-lang", Some("ubu-lts")),
+        ("my-app", Some("r-lang")),
+    ] {
+        let mut text = format!(
+            "extends = \"{}\"\nimage = \"{owner}/{name}\"\n",
+            root()
+                .join("profiles")
+                .join(format!("{name}.toml"))
+                .display()
+        );
+        if let Some(base) = base {
+            text.push_str(&format!("base-profile = \"{base}\"\n"));
+        }
+        write(dir.path(), &format!("{name}.toml"), &text);
+    }
+    let mut cleanup = Cleanup::default();
+    let mut last = Value::Null;
+    for (name, base) in [
+        ("ubu-lts", None),
+        ("r-lang", Some("ubu-lts")),
+        ("my-app", Some("r-lang")),
+    ] {
+        let mut args = vec![
+            "build".to_string(),
+            format!("{name}.toml"),
+            "--format".into(),
+            "json".into(),
+            "--".into(),
+            "--network".into(),
+            "none".into(),
+        ];
+        if let Some(base) = base {
+            args.push("--build-arg".into());
+            args.push(format!("BASE={owner}/{base}:latest"));
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ds01(&argv).current_dir(dir.path()).run();
+        out.success();
+        last = out.json();
+        for tag in last["tags"].as_array().unwrap() {
+            cleanup.image(tag.as_str().unwrap());
+        }
+    }
+    let labels = inspect_labels(last["id"].as_str().unwrap());
+    let bp = |name: &str| {
+        labels
+            .get(&format!(
+                "{owner}.{name}.io.github.JefferysDockers.base-prefix"
+            ))
+            .cloned()
+    };
+    assert_eq!(bp("ubu-lts").as_deref(), Some("scratch"));
+    assert_eq!(bp("r-lang"), Some(format!("{owner}.ubu-lts")));
+    assert_eq!(bp("my-app"), Some(format!("{owner}.r-lang")));
+    assert_eq!(
+        labels["org.opencontainers.image.base.name"],
+        format!("{owner}/r-lang")
+    );
+}
+
+#[test]
+fn podman_builds_the_same_labels() {
+    if !Path::new("/usr/bin/podman").exists() {
+        assert_ne!(
+            std::env::var("DS01_BUILD_E2E").as_deref(),
+            Ok("require"),
+            "podman is required in CI"
+        );
+        return;
+    }
+    let repo = format!("localhost/{}/hello", unique("podman"));
+    let out = ds01(&[
+        "build",
+        "hello",
+        "--image",
+        &repo,
+        "--format",
+        "json",
+        "--",
+        "--network",
+        "none",
+    ])
+    .env("DS01_BUILD_ENGINE", "podman")
+    .run();
+    let cleanup = || {
+        let _ = std::process::Command::new("podman")
+            .args(["rmi", "-f", &format!("{repo}:latest")])
+            .output();
+    };
+    if out.code != 0 {
+        cleanup();
+    }
+    out.success();
+    let json = out.json();
+    let inspected = std::process::Command::new("podman")
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Labels}}",
+            json["id"].as_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    cleanup();
+    let mut labels: BTreeMap<String, String> =
+        serde_json::from_slice(&inspected.stdout).expect("podman labels");
+    labels.remove("io.buildah.version");
+    assert_eq!(labels, labels_of(&json));
+}
+
+#[test]
+fn dockerhub_hook_maps_its_environment() {
+    let out = std::process::Command::new(root().join("hooks/build"))
+        .current_dir(root())
+        .env("DS01_BUILD_BIN", env!("CARGO_BIN_EXE_ds01-build"))
+        .env("DOCKER_REPO", "index.docker.io/jefferys/ubu-lts")
+        .env("DOCKER_TAG", "2020.09.03-0.0.1")
+        .env("DOCKERFILE_PATH", "examples/chain/ubu-lts/Dockerfile")
+        .env("SOURCE_COMMIT", "0123456789abcdef")
+        .env("SOURCE_DATE_EPOCH", "1599884586")
+        .args(["--dry-run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels = labels_of(&json);
+    assert_eq!(labels[&format!("{NS}.version")], "2020.09.03-0.0.1");
+    assert_eq!(labels[&format!("{NS}.source-revision")], "0123456789abcdef");
+    assert_eq!(
+        labels[&format!("{NS}.pull")],
+        "jefferys/ubu-lts:2020.09.03-0.0.1"
+    );
+
+    let missing = std::process::Command::new(root().join("hooks/build"))
+        .current_dir(root())
+        .env("DS01_BUILD_BIN", "/nonexistent/ds01-build")
+        .env("DOCKER_REPO", "index.docker.io/jefferys/ubu-lts")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(127));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("ds01-build") && stderr.contains("not found"),
+        "{stderr}"
+    );
+}

@@ -100,6 +100,18 @@ pub struct BuildArgs {
     #[arg(long, value_name = "FILE")]
     pub tag_file: Option<PathBuf>,
 
+    /// Image reference to build (overrides the profile's `image`), e.g. `jefferys/ubu-lts`.
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+
+    /// Dockerfile to use (overrides the profile's `dockerfile`).
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+
+    /// Source revision to record (overrides the HEAD commit found by git), e.g. DockerHub's SOURCE_COMMIT.
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+
     /// The `created` timestamp: auto (HEAD commit time when the work tree is clean, else now),
     /// now, commit, or an RFC 3339 time. SOURCE_DATE_EPOCH, when set, wins.
     #[arg(long, value_name = "auto|now|commit|RFC3339")]

@@ -2,6 +2,7 @@
 //!
 //! The binary (`src/main.rs`) is a thin shell over [`commands::run`].
 
+pub mod build_plan;
 pub mod cli;
 pub mod commands;
 pub mod containers;

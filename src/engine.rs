@@ -172,12 +172,13 @@ impl EngineCommand {
     /// the code to pass through.
     pub fn run_streaming(&self) -> Result<(), EngineError> {
         self.trace();
+        let mut forwarder = SignalForwarder::catch();
         let handle = self
             .expression()
             .stdout_to_stderr()
             .start()
             .map_err(|e| self.spawn_error(e))?;
-        let _forwarder = forward_signals(handle.pids());
+        forwarder.forward_to(handle.pids());
         let output = handle.wait().map_err(|e| self.spawn_error(e))?;
         match status_code(&output.status) {
             0 => Ok(()),
@@ -243,36 +244,46 @@ pub fn status_code(status: &std::process::ExitStatus) -> i32 {
     }
 }
 
-/// Forwards SIGINT, SIGTERM and SIGHUP to the child while alive; unregisters on drop.
-struct SignalForwarder(Option<signal_hook::iterator::Handle>);
+/// Catches SIGINT, SIGTERM and SIGHUP from before the child starts (so none is lost to the default
+/// action) and forwards them to the child once it runs; unregisters on drop.
+struct SignalForwarder {
+    signals: Option<signal_hook::iterator::Signals>,
+    handle: Option<signal_hook::iterator::Handle>,
+}
 
-impl Drop for SignalForwarder {
-    fn drop(&mut self) {
-        if let Some(handle) = &self.0 {
-            handle.close();
-        }
+impl SignalForwarder {
+    fn catch() -> Self {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok();
+        let handle = signals.as_ref().map(|s| s.handle());
+        SignalForwarder { signals, handle }
+    }
+
+    /// Forward caught signals (including any caught already) to `pids`.
+    fn forward_to(&mut self, pids: Vec<u32>) {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        let Some(mut signals) = self.signals.take() else {
+            return;
+        };
+        std::thread::spawn(move || {
+            for sig in signals.forever() {
+                if let Ok(sig) = Signal::try_from(sig) {
+                    for pid in &pids {
+                        let _ = kill(Pid::from_raw(*pid as i32), sig);
+                    }
+                }
+            }
+        });
     }
 }
 
-fn forward_signals(pids: Vec<u32>) -> SignalForwarder {
-    use nix::sys::signal::{kill, Signal};
-    use nix::unistd::Pid;
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-        return SignalForwarder(None);
-    };
-    let handle = signals.handle();
-    std::thread::spawn(move || {
-        for sig in signals.forever() {
-            if let Ok(sig) = Signal::try_from(sig) {
-                for pid in &pids {
-                    let _ = kill(Pid::from_raw(*pid as i32), sig);
-                }
-            }
+impl Drop for SignalForwarder {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle {
+            handle.close();
         }
-    });
-    SignalForwarder(Some(handle))
+    }
 }
 
 /// Look `name` up on PATH like a shell would (without running one).

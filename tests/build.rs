@@ -791,3 +791,59 @@ fn dockerhub_hook_maps_its_environment() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sigterm_reaches_the_engine() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+
+    let dir = scratch_project(GOOD);
+    let marker = dir.path().join("got-term");
+    let started = dir.path().join("started");
+    let engine_script = dir.path().join("slow-docker");
+    std::fs::write(
+        &engine_script,
+        format!(
+            "#!/bin/sh\ntrap 'echo TERM > \"{}\"; exit 143' TERM\ntouch \"{}\"\nwhile :; do sleep 0.05; done\n",
+            marker.display(),
+            started.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&engine_script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let child = Command::new(env!("CARGO_BIN_EXE_ds01-build"))
+        .args(["build", "p.toml"])
+        .current_dir(dir.path())
+        .env("DS01_BUILD_ENGINE", &engine_script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the fake engine runs, then signal ds01-build only.
+    for _ in 0..200 {
+        if started.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(started.exists(), "the engine never started");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&marker).ok().as_deref(),
+        Some("TERM\n"),
+        "SIGTERM was not forwarded"
+    );
+    // The engine's own exit code (143 = 128 + SIGTERM) is passed through.
+    assert_eq!(
+        output.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -847,3 +847,26 @@ fn sigterm_reaches_the_engine() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn outside_a_repository_git_labels_are_left_out_with_one_warning() {
+    let dir = scratch_project(GOOD);
+    let out = ds01(&["build", "p.toml", "--dry-run", "--format", "json"])
+        .current_dir(dir.path())
+        .run();
+    out.success();
+    let warnings: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(warnings.len(), 1, "{}", out.stderr);
+    assert!(
+        warnings[0].starts_with("ds01-build: warning: ")
+            && warnings[0].contains("not in a git repository"),
+        "{}",
+        out.stderr
+    );
+    let labels = labels_of(&out.json());
+    let ns = "ds01t.p.io.github.jefferysdockers";
+    assert!(!labels.contains_key(&format!("{ns}.source-revision")));
+    assert!(!labels.contains_key(&format!("{ns}.source-home")));
+    assert!(!labels.contains_key("org.opencontainers.image.revision"));
+    assert_eq!(labels[&format!("{ns}.version")], "1.0-1");
+}

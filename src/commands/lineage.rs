@@ -1,7 +1,7 @@
 //! `ds01-build lineage IMAGE`: the image's chain of heritable-labelled images.
 //!
-//! Two engine calls: `image inspect IMAGE` (labels, ID) and `history --no-trunc --format
-//! '{{json .CreatedBy}}' ID`; the rest is [`crate::lineage::reconstruct`]. Exit 0 whenever the
+//! Two engine calls, run at the same time: `image inspect IMAGE` (labels, ID) and `history
+//! --no-trunc --format '{{json .CreatedBy}}' IMAGE`; the rest is [`crate::lineage::reconstruct`]. Exit 0 whenever the
 //! report is printed (conformance and problems are in the report; `lint IMAGE` judges them).
 
 use anyhow::{bail, Context as _, Result};
@@ -51,23 +51,28 @@ pub(super) fn check_image_ref(image: &str) -> Result<()> {
     Ok(())
 }
 
-/// One `image inspect` and one `history` of the inspected ID.
+/// One `image inspect` and one `history` of `image`, run at the same time (the history call is
+/// the slow one: the daemon reads every row's image config). Both name the image as given; an
+/// image ID names one image for sure, a tag moved by a concurrent build between the two calls
+/// could mix two images (rerun).
 pub(super) fn read_image(ctx: &Context, image: &str) -> Result<(Inspected, Vec<HistoryRow>)> {
-    let json = ctx
-        .engine
-        .command(["image", "inspect", image])
-        .output()
-        .with_context(|| format!("cannot inspect image {image:?}"))?;
+    let inspect = ctx.engine.command(["image", "inspect", image]);
+    let history = ctx.engine.command(history_args(image));
+    let (json, text) = std::thread::scope(|scope| {
+        let text = scope.spawn(|| history.output());
+        let json = inspect.output();
+        (
+            json,
+            text.join().expect("the history thread does not panic"),
+        )
+    });
+    let json = json.with_context(|| format!("cannot inspect image {image:?}"))?;
     let inspected = parse_inspect(&json)
         .with_context(|| format!("cannot parse `image inspect {image}` output"))?
         .into_iter()
         .next()
         .with_context(|| format!("`image inspect {image}` printed no image"))?;
-    let text = ctx
-        .engine
-        .command(history_args(&inspected.id))
-        .output()
-        .with_context(|| format!("cannot read the history of image {image:?}"))?;
+    let text = text.with_context(|| format!("cannot read the history of image {image:?}"))?;
     let history = parse_history(&text)?;
     Ok((inspected, history))
 }

@@ -99,6 +99,12 @@ pub enum PlanError {
     Context { path: String },
     #[error("git repository at {path}: {message}")]
     Git { path: String, message: String },
+    #[error("argument {arg:?} after -- would override ds01-build's own {flag}: {hint}")]
+    Passthrough {
+        arg: String,
+        flag: &'static str,
+        hint: &'static str,
+    },
 }
 
 impl From<profile::ProfileError> for PlanError {
@@ -139,6 +145,7 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    check_passthrough(&req.passthrough)?;
     let created_flag = req.created.as_deref().map(CreatedSpec::parse).transpose()?;
     let epoch = req
         .source_date_epoch
@@ -250,6 +257,49 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         image,
         profile,
     })
+}
+
+/// Refuse `docker build` flags after `--` that would silently undo the plan: another Dockerfile
+/// (`-f`/`--file`: the LABEL tail would be lost), another `--iidfile` (no image ID to report) or
+/// extra tags (`-t`/`--tag`: not reported, not derived from TAG).
+pub fn check_passthrough(args: &[String]) -> Result<(), PlanError> {
+    const DOCKERFILE: (&str, &str) = ("-f/--file", "use --dockerfile or the profile's dockerfile");
+    const IIDFILE: (&str, &str) = ("--iidfile", "the image ID is printed at the end");
+    const TAG: (&str, &str) = (
+        "-t/--tag",
+        "tags come from the image and TAG; add more with docker tag",
+    );
+    for arg in args {
+        let long = arg.split('=').next().unwrap_or(arg);
+        let hit = match long {
+            "--file" => Some(DOCKERFILE),
+            "--iidfile" => Some(IIDFILE),
+            "--tag" => Some(TAG),
+            _ => short_flag_hit(arg).map(|c| if c == 'f' { DOCKERFILE } else { TAG }),
+        };
+        if let Some((flag, hint)) = hit {
+            return Err(PlanError::Passthrough {
+                arg: arg.clone(),
+                flag,
+                hint,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// In a short-flag group like `-qt NAME` or `-fDockerfile`: the first of `-f`/`-t`, if any.
+/// `-q` is docker build's only boolean short flag; any other letter takes the rest as its value.
+fn short_flag_hit(arg: &str) -> Option<char> {
+    let group = arg.strip_prefix('-').filter(|g| !g.starts_with('-'))?;
+    for c in group.chars() {
+        match c {
+            'q' => continue,
+            'f' | 't' => return Some(c),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The label namespace of this image: `<image prefix>.<schema>`.
@@ -416,11 +466,6 @@ pub fn render_command(plan: &BuildPlan) -> String {
     }
     let newline = if text.ends_with('\n') { "" } else { "\n" };
     format!("{line} <<'{delimiter}'\n{text}{newline}{delimiter}\n")
-}
-
-/// Where the engine writes the image ID for this process.
-pub fn default_iidfile() -> PathBuf {
-    std::env::temp_dir().join(format!("ds01-build-{}.iid", std::process::id()))
 }
 
 /// Read the image ID the engine wrote (whitespace stripped).
@@ -708,6 +753,46 @@ mod tests {
 
     fn plan_of(i: &PlanInputs) -> BuildPlan {
         plan(i, &Engine::new("docker", false)).unwrap()
+    }
+
+    #[test]
+    fn passthrough_that_would_undo_the_plan_is_refused() {
+        let refused = |arg: &str| check_passthrough(&[arg.to_string()]).is_err();
+        for arg in [
+            "-f",
+            "-fDockerfile",
+            "--file",
+            "--file=x",
+            "--iidfile",
+            "--iidfile=/x",
+            "-t",
+            "-tx:1",
+            "--tag",
+            "--tag=x",
+            "-qt",
+        ] {
+            assert!(refused(arg), "{arg}");
+        }
+        for arg in [
+            "--network",
+            "none",
+            "-q",
+            "--no-cache",
+            "--build-arg",
+            "A=-t",
+            "-m1g",
+            "-c512",
+            "--target=final",
+        ] {
+            assert!(!refused(arg), "{arg}");
+        }
+        let err = check_passthrough(&["--tag=x".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"--tag=x\"") && err.contains("-t/--tag"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub struct BuildArgs {
     #[arg(long, conflicts_with = "tag_file")]
     pub tag: Option<String>,
 
-    /// File holding the TAG (default: the profile's `tag-file`, else `TAG` beside the profile).
+    /// File holding the TAG (default: the profile's `tag-file`, else `TAG` in the build context).
     #[arg(long, value_name = "FILE")]
     pub tag_file: Option<PathBuf>,
 

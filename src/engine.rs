@@ -54,15 +54,17 @@ impl EngineError {
 }
 
 fn stderr_suffix(stderr: &str) -> String {
-    let s = stderr.trim();
-    if s.is_empty() {
+    // Keep the error one line: the engine's first few non-empty lines, joined.
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .collect();
+    if lines.is_empty() {
         String::new()
     } else {
-        // Keep the error one line: join the engine's lines.
-        format!(
-            ": {}",
-            s.lines().map(str::trim).collect::<Vec<_>>().join(" | ")
-        )
+        format!(": {}", lines.join(" | "))
     }
 }
 

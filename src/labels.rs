@@ -184,6 +184,20 @@ pub fn label_instruction(labels: &Labels, escape: char) -> (String, Labels) {
     (format!("LABEL {}\n", pairs.join(&separator)), unwritable)
 }
 
+/// A value for one-line text output: control characters (line breaks, tabs, ...) shown escaped.
+pub fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +254,11 @@ mod tests {
             [KeyRule::End, KeyRule::Charset]
         );
         assert_eq!(key_rule_violations("com.docker.x"), [KeyRule::Reserved]);
+    }
+
+    #[test]
+    fn one_line_escapes_control_characters_only() {
+        assert_eq!(one_line("a\nb\tc\\d ü"), "a\\nb\\tc\\d ü");
     }
 
     #[test]

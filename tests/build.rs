@@ -334,6 +334,13 @@ fn bad_input_is_refused_before_the_engine() {
         &[],
         "Bad/Name",
     );
+    refused(d, &["build", "p.toml", "--", "-t", "x:1"], &[], "-t/--tag");
+    refused(
+        d,
+        &["build", "p.toml", "--", "--file=Other"],
+        &[],
+        "-f/--file",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ use serde_json::json;
 use super::Context;
 use crate::build_plan::{self, BuildPlan, Request};
 use crate::cli::{BuildArgs, Format};
+use crate::labels;
 
 pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
+    let iid = IidFile::new(args.dry_run)?;
     let request = Request {
         profile: args.profile,
         image: args.image,
@@ -21,7 +23,7 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         passthrough: args.passthrough,
         source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
         cwd: std::env::current_dir().context("cannot read the current directory")?,
-        iidfile: build_plan::default_iidfile(),
+        iidfile: iid.path.clone(),
     };
     // Read the local offset before any thread exists (the `time` crate requires it).
     let now = crate::created::now_local();
@@ -39,16 +41,11 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         return Ok(0);
     }
 
-    let iidfile = &inputs.iidfile;
-    let _ = std::fs::remove_file(iidfile);
-    let outcome = plan.command.run_streaming();
-    let id = build_plan::read_iidfile(iidfile);
-    let _ = std::fs::remove_file(iidfile);
-    outcome?;
-    let id = id.with_context(|| {
+    plan.command.run_streaming()?;
+    let id = build_plan::read_iidfile(&iid.path).with_context(|| {
         format!(
             "the engine reported success but wrote no image ID to {}",
-            iidfile.display()
+            iid.path.display()
         )
     })?;
 
@@ -57,6 +54,38 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         Format::Json => println!("{:#}", plan_json(&plan, Some(&id))),
     }
     Ok(0)
+}
+
+/// Where the engine writes the image ID. A real build uses a file inside a fresh private directory
+/// (mode 0700, removed afterwards), so nobody else can plant a link at that path. A dry run only
+/// shows a path: an unpredictable name in the temp directory that does not exist yet.
+struct IidFile {
+    path: std::path::PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl IidFile {
+    fn new(dry_run: bool) -> Result<Self> {
+        if dry_run {
+            let reserved = tempfile::Builder::new()
+                .prefix("ds01-build-")
+                .suffix(".iid")
+                .tempfile()
+                .context("cannot create a temporary file")?;
+            let path = reserved.path().to_path_buf();
+            // Dropping the handle deletes the file: only its fresh name is used.
+            drop(reserved);
+            return Ok(IidFile { path, _dir: None });
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("ds01-build-")
+            .tempdir()
+            .context("cannot create a temporary directory for --iidfile")?;
+        Ok(IidFile {
+            path: dir.path().join("image.iid"),
+            _dir: Some(dir),
+        })
+    }
 }
 
 fn plan_json(plan: &BuildPlan, id: Option<&str>) -> serde_json::Value {
@@ -73,7 +102,7 @@ fn plan_json(plan: &BuildPlan, id: Option<&str>) -> serde_json::Value {
 }
 
 /// The image ID alone on the first line, then the tags, a blank line, and `key=value` per label
-/// (line breaks inside values shown as `\n`).
+/// (control characters inside values shown escaped).
 fn render_result(id: &str, plan: &BuildPlan) -> String {
     let mut out = format!("{id}\n");
     for tag in &plan.tags {
@@ -81,13 +110,7 @@ fn render_result(id: &str, plan: &BuildPlan) -> String {
     }
     out.push('\n');
     for (key, value) in &plan.labels {
-        out.push_str(&format!(
-            "{key}={}\n",
-            value
-                .replace('\\', "\\\\")
-                .replace('\n', "\\n")
-                .replace('\r', "\\r")
-        ));
+        out.push_str(&format!("{key}={}\n", labels::one_line(value)));
     }
     out
 }

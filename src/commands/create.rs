@@ -12,6 +12,7 @@ use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
 use crate::engine::EngineError;
 use crate::identity;
+use crate::labels;
 
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
     let invoker = identity::invoking().context("cannot tell who is creating the container")?;
@@ -27,7 +28,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
 
     if args.dry_run {
         match args.format {
-            Format::Json => println!("{}", plan.to_json()),
+            Format::Json => println!("{:#}", plan.to_json()),
             Format::Text => print!("{}", dry_run_text(&plan)),
         }
         return Ok(0);
@@ -52,7 +53,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         Format::Json => {
             let mut json = plan.to_json();
             json["id"] = id.into();
-            println!("{json}");
+            println!("{json:#}");
         }
         Format::Text => println!("{id}"),
     }
@@ -64,7 +65,7 @@ fn dry_run_text(plan: &CreatePlan) -> String {
     let mut out = plan.command.display();
     out.push('\n');
     for (key, value) in &plan.labels {
-        out.push_str(&format!("{key}={value}\n"));
+        out.push_str(&format!("{key}={}\n", labels::one_line(value)));
     }
     out
 }

@@ -14,7 +14,7 @@ use crate::cli::{Format, InspectArgs};
 use crate::containers::{self, Managed, Namespace, Normalised, Sourced};
 use crate::identity;
 use crate::inspect::{parse_inspect, Inspected};
-use crate::labels::Labels;
+use crate::labels::{self, Labels};
 
 pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
     let target = &args.target;
@@ -78,20 +78,6 @@ where
     }
 }
 
-/// Control characters shown escaped so one value stays on one line.
-fn one_line(value: &str) -> String {
-    value
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
 /// Text: a heading line, then `KEY  VALUE  SOURCE` aligned in schema order, then unmapped labels.
 fn text(v: &InspectView) -> String {
     let mut out = format!(
@@ -111,7 +97,7 @@ fn text(v: &InspectView) -> String {
         .iter()
         .map(|k| {
             let s = &v.labels[k];
-            [k.to_string(), one_line(&s.value), s.source.clone()]
+            [k.to_string(), labels::one_line(&s.value), s.source.clone()]
         })
         .collect();
     if rows.is_empty() {
@@ -137,7 +123,7 @@ fn text(v: &InspectView) -> String {
     if !v.unmapped.is_empty() {
         out += "unmapped:\n";
         for (k, val) in &v.unmapped {
-            out += &format!("  {k}={}\n", one_line(val));
+            out += &format!("  {k}={}\n", labels::one_line(val));
         }
     }
     out

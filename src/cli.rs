@@ -346,6 +346,18 @@ mod tests {
     }
 
     #[test]
+    fn interface_values_are_the_schemas_current_ones() {
+        let flags: Vec<&str> = Interface::value_variants()
+            .iter()
+            .map(|v| v.as_str())
+            .collect();
+        assert_eq!(flags, crate::schema::INTERFACE_VALUES[..flags.len()]);
+        for v in Interface::value_variants() {
+            assert_eq!(v.to_possible_value().unwrap().get_name(), v.as_str());
+        }
+    }
+
+    #[test]
     fn lint_needs_exactly_one_source() {
         assert!(Cli::try_parse_from(["ds01-build", "lint"]).is_err());
         assert!(Cli::try_parse_from(["ds01-build", "lint", "img", "--container", "c"]).is_err());

@@ -86,7 +86,5 @@ text, js, floor = r["lineage-text"], r["lineage-json"], r["two-engine-calls"]
 print(f"median lineage (text):             {text:7.1f} ms   target < 100 ms: {'met' if text < 100 else 'MISSED'}")
 print(f"median lineage (json):             {js:7.1f} ms")
 print(f"median two calls in a row (bash):  {floor:7.1f} ms   (image inspect {r['image-inspect']:.1f} ms, history {r['history']:.1f} ms)")
-slow = max(r["image-inspect"], r["history"])
 print(f"ratio lineage / two calls in a row: {text / floor:6.2f}x  (lineage runs them at the same time)")
-print(f"lineage minus its slower call:     {text - slow:+7.1f} ms  (process start, parsing, reconstruction)")
 PY

@@ -182,11 +182,17 @@ impl fmt::Display for Problem {
                 values.len(),
                 quoted(values)
             ),
-            Problem::SharedBase { base, children } => write!(
-                f,
-                "two heads: {} all name {base} as their base-prefix",
-                children.join(", ")
-            ),
+            Problem::SharedBase { base, children } => match children.as_slice() {
+                [a, b] => write!(
+                    f,
+                    "two heads: {a} and {b} both name {base} as their base-prefix"
+                ),
+                _ => write!(
+                    f,
+                    "two heads: {} all name {base} as their base-prefix",
+                    children.join(", ")
+                ),
+            },
             Problem::TwoRoots { heads } => write!(
                 f,
                 "two heads: the chains of {} each end at scratch",
@@ -827,7 +833,7 @@ mod tests {
         assert!(lin.chain.is_empty() && lin.current.is_none() && !lin.conforming);
         assert!(lin
             .render_text("i")
-            .contains("problem: two heads: b, c all name a"));
+            .contains("problem: two heads: b and c both name a as their base-prefix"));
 
         let roots = labels(&[("a", SCRATCH), ("b", SCRATCH)]);
         let lin = reconstruct(&roots, &history(&roots, &["a", "b"], &[]));

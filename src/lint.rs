@@ -193,9 +193,21 @@ pub fn lint(input: &Input) -> Vec<Finding> {
     findings
 }
 
+/// Leaves of the heritable schema that the seed's scripts spell in camel case.
+pub const SEED_CAMEL_LEAVES: [&str; 2] = ["vendorUrl", "content-vendorUrl"];
+
+/// Upper case that comes from the seed's own spelling of one prefix's schema keys.
+#[derive(Default)]
+struct SeedCase {
+    keys: usize,
+    namespace: Option<String>,
+    leaves: BTreeSet<String>,
+}
+
 fn key_rules(input: &Input, out: &mut Vec<Finding>) {
-    // Schema keys whose only fault is the namespace's upper case are reported once per spelling.
-    let mut namespace_case: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    // Schema keys whose only fault is the seed's spelling (namespace `io.github.JefferysDockers`,
+    // leaves `vendorUrl`, `content-vendorUrl`) are reported once per prefix and namespace spelling.
+    let mut seed_case: BTreeMap<String, SeedCase> = BTreeMap::new();
     for key in input.labels.keys() {
         let violations: Vec<KeyRule> = key_rule_violations(key)
             .into_iter()
@@ -212,13 +224,24 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
             continue;
         }
         if let Some(sk) = split_schema_key(key) {
-            let fixed = format!("{}.{SCHEMA_NAMESPACE}.{}", sk.prefix, sk.leaf);
+            let seed_leaf = SEED_CAMEL_LEAVES.contains(&sk.leaf);
+            let leaf = if seed_leaf {
+                sk.leaf.to_ascii_lowercase()
+            } else {
+                sk.leaf.to_string()
+            };
+            let fixed = format!("{}.{SCHEMA_NAMESPACE}.{leaf}", sk.prefix);
             if key_rule_violations(&fixed).is_empty() {
-                let group = format!("{}.{}.*", sk.prefix, sk.namespace);
-                let entry = namespace_case
-                    .entry(group)
-                    .or_insert((sk.namespace.to_string(), 0));
-                entry.1 += 1;
+                let entry = seed_case
+                    .entry(format!("{}.{}.*", sk.prefix, sk.namespace))
+                    .or_default();
+                entry.keys += 1;
+                if sk.namespace != SCHEMA_NAMESPACE {
+                    entry.namespace = Some(sk.namespace.to_string());
+                }
+                if seed_leaf {
+                    entry.leaves.insert(sk.leaf.to_string());
+                }
                 continue;
             }
         }
@@ -244,13 +267,26 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
             format!("{key}: {}{hint}", rules.join("; ")),
         ));
     }
-    for (group, (namespace, count)) in namespace_case {
+    for (group, case) in seed_case {
+        let mut parts = Vec::new();
+        if let Some(namespace) = &case.namespace {
+            parts.push(format!("the schema namespace {namespace} has upper case: write {SCHEMA_NAMESPACE} (readers match it case-insensitively)"));
+        }
+        if !case.leaves.is_empty() {
+            let leaves: Vec<&str> = case.leaves.iter().map(String::as_str).collect();
+            parts.push(format!(
+                "the seed's leaf spelling {} has upper case",
+                leaves.join(", ")
+            ));
+        }
         out.push(Finding::new(
             Rule::KeyStyle,
             Some(&group),
             format!(
-                "{group} ({count} key{}): the schema namespace {namespace} has upper case: write {SCHEMA_NAMESPACE} (readers match it case-insensitively)",
-                if count == 1 { "" } else { "s" }
+                "{group} ({} key{}): {}",
+                case.keys,
+                if case.keys == 1 { "" } else { "s" },
+                parts.join("; ")
             ),
         ));
     }
@@ -892,13 +928,14 @@ mod tests {
         let home = format!("{P}.home");
         let spdx = format!("{P}.license-spdx");
         let vendor = format!("{P}.vendorUrl");
+        let group = format!("{P}.*");
         assert_eq!(
             got,
             [
+                ("L001", group.as_str()),
                 ("L007", created.as_str()),
                 ("L008", home.as_str()),
                 ("L009", spdx.as_str()),
-                ("L001", vendor.as_str()),
                 ("L008", vendor.as_str()),
                 ("L007", "org.opencontainers.image.created"),
             ]
@@ -1004,13 +1041,29 @@ mod tests {
             ("a.io.github.JefferysDockers.vendorUrl", "https://x.org"),
         ]);
         let f = run(l);
-        assert_eq!(ids(&f), ["L001", "L001"]);
+        assert_eq!(ids(&f), ["L001"]);
         assert_eq!(f[0].key.as_deref(), Some("a.io.github.JefferysDockers.*"));
-        assert!(f[0].message.starts_with("a.io.github.JefferysDockers.* (2 keys): the schema namespace io.github.JefferysDockers has upper case"), "{}", f[0].message);
+        assert_eq!(f[0].message, "a.io.github.JefferysDockers.* (3 keys): the schema namespace io.github.JefferysDockers has upper case: write io.github.jefferysdockers (readers match it case-insensitively); the seed's leaf spelling vendorUrl has upper case");
+        // Lower-case namespace, camel-case leaf: only the leaf is named.
+        let f = run(labels(&[(
+            "b.io.github.jefferysdockers.content-vendorUrl",
+            "https://x.org",
+        )]));
+        let style: Vec<&str> = f
+            .iter()
+            .filter(|f| f.rule == Rule::KeyStyle)
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(style, ["b.io.github.jefferysdockers.* (1 key): the seed's leaf spelling content-vendorUrl has upper case"]);
+        // Any other upper case in a schema key is reported on its own.
+        let f = run(labels(&[("c.io.github.jefferysdockers.Title", "t")]));
+        let style = f.iter().find(|f| f.rule == Rule::KeyStyle).unwrap();
         assert!(
-            f[1].message.contains("may only contain"),
+            style
+                .message
+                .starts_with("c.io.github.jefferysdockers.Title: "),
             "{}",
-            f[1].message
+            style.message
         );
     }
 

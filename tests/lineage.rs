@@ -379,3 +379,92 @@ fn fixture_labels_are_inherited() {
     history.success();
     assert!(history.stdout.lines().next().unwrap().contains("LABEL"));
 }
+
+/// The chain built by `ds01-build build` from the shipped profiles (ubu-lts → r-lang → my-app),
+/// under a unique owner: lineage shows it root to current, conforming; `lint` finds only the seed's
+/// upper-case spelling (namespace, vendorUrl leaves), once per image.
+#[test]
+fn build_path_chain() {
+    require_engine!();
+    let owner = unique("lin-build");
+    let dir = tempfile::tempdir().unwrap();
+    let chain = [
+        ("ubu-lts", None),
+        ("r-lang", Some("ubu-lts")),
+        ("my-app", Some("r-lang")),
+    ];
+    let mut cleanup = Cleanup::default();
+    let mut top = String::new();
+    for (name, base) in chain {
+        let mut profile = format!(
+            "extends = \"{}\"\nimage = \"{owner}/{name}\"\n",
+            crate::support::root()
+                .join("profiles")
+                .join(format!("{name}.toml"))
+                .display()
+        );
+        let mut args = vec![
+            "build".to_string(),
+            format!("{name}.toml"),
+            "--format".into(),
+            "json".into(),
+            "--".into(),
+            "--network".into(),
+            "none".into(),
+        ];
+        if let Some(base) = base {
+            profile.push_str(&format!("base-profile = \"{base}\"\n"));
+            args.push("--build-arg".into());
+            args.push(format!("BASE={owner}/{base}:latest"));
+        }
+        std::fs::write(dir.path().join(format!("{name}.toml")), profile).unwrap();
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ds01(&argv).current_dir(dir.path()).run();
+        out.success();
+        let json = out.json();
+        for tag in json["tags"].as_array().unwrap() {
+            cleanup.image(tag.as_str().unwrap());
+        }
+        top = format!("{owner}/{name}:latest");
+    }
+    let prefixes: Vec<String> = chain
+        .iter()
+        .map(|(name, _)| format!("{owner}.{name}"))
+        .collect();
+    let json = lineage_json(&top);
+    assert_eq!(chain_prefixes(&json), prefixes);
+    assert_eq!(json["current"], prefixes[2]);
+    assert_eq!(json["conforming"], true);
+    assert_eq!(json["gaps"], serde_json::json!([]));
+    assert_eq!(json["problems"], serde_json::json!([]));
+    assert_eq!(json["chain"][1]["base_prefix"], prefixes[0]);
+    // my-app's extra label sits under its own prefix, not under the schema namespace.
+    assert_eq!(
+        json["chain"][2]["labels"][format!("{owner}.my-app.com.example.rating")],
+        "10"
+    );
+
+    let out = ds01(&["lint", &top, "--format", "json"]).run();
+    let lint = out.json();
+    let findings = lint["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["rule"] == "L001"
+            && f["key"]
+                .as_str()
+                .unwrap()
+                .ends_with(".io.github.JefferysDockers.*")),
+        "{lint}"
+    );
+    assert_eq!(findings.len(), 3, "{lint}");
+
+    // FROM it, a COPY last: not conforming.
+    let child = build(
+        &mut cleanup,
+        "lin-build-child",
+        &dockerfile(&top, "child", None, ""),
+        None,
+    );
+    let json = lineage_json(&child);
+    assert_eq!(json["conforming"], false);
+    assert_eq!(json["current"], prefixes[2]);
+}

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => exit_code(code),
+        Err(err) if commands::is_stdout_closed(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("ds01-build: error: {err:#}");
             exit_code(commands::error_exit_code(&err))

@@ -50,3 +50,27 @@ fn usage_error_exits_2() {
         out.stderr
     );
 }
+
+#[test]
+fn closed_stdout_is_a_quiet_success() {
+    // A reader that went away (`ds01-build schema | head -1`): the write fails with EPIPE.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    for args in [
+        &["schema"][..],
+        &["schema", "--format", "json"],
+        &["completions", "bash"],
+        &["build", "hello", "--dry-run"],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ds01-build"))
+            .args(args)
+            .current_dir(crate::support::root())
+            .stdout(writer.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}

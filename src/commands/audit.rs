@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{AuditArgs, Format};
 use crate::containers::{ContainerView, Namespace};
 use crate::ownership::OwnerSource;
@@ -21,8 +21,8 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<i32> {
     let views = super::ps::all_containers(ctx)?;
     let report = audit(&views, ctx.engine.program());
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print!("{}", text(&report)),
+        Format::Json => emit_json(&report)?,
+        Format::Text => emit(text(&report))?,
     }
     Ok(0)
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context as _, Result};
 use serde_json::json;
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::build_plan::{self, BuildPlan, Request};
 use crate::cli::{BuildArgs, Format};
 use crate::labels;
@@ -35,8 +35,8 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
 
     if args.dry_run {
         match args.format {
-            Format::Text => print!("{}", build_plan::render_command(&plan)),
-            Format::Json => println!("{:#}", plan_json(&plan, None)),
+            Format::Text => emit(build_plan::render_command(&plan))?,
+            Format::Json => emit_json(&plan_json(&plan, None))?,
         }
         return Ok(0);
     }
@@ -50,8 +50,8 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     })?;
 
     match args.format {
-        Format::Text => print!("{}", render_result(&id, &plan)),
-        Format::Json => println!("{:#}", plan_json(&plan, Some(&id))),
+        Format::Text => emit(render_result(&id, &plan))?,
+        Format::Json => emit_json(&plan_json(&plan, Some(&id)))?,
     }
     Ok(0)
 }

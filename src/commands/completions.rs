@@ -3,11 +3,12 @@
 use anyhow::Result;
 use clap::CommandFactory;
 
-use super::Context;
+use super::{emit, Context};
 use crate::cli::{Cli, CompletionsArgs};
 
 pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<i32> {
-    let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "ds01-build", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "ds01-build", &mut script);
+    emit(String::from_utf8_lossy(&script))?;
     Ok(0)
 }

@@ -7,7 +7,7 @@
 
 use anyhow::{Context as _, Result};
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
 use crate::engine::EngineError;
@@ -28,8 +28,8 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
 
     if args.dry_run {
         match args.format {
-            Format::Json => println!("{:#}", plan.to_json()),
-            Format::Text => print!("{}", dry_run_text(&plan)),
+            Format::Json => emit_json(&plan.to_json())?,
+            Format::Text => emit(dry_run_text(&plan))?,
         }
         return Ok(0);
     }
@@ -53,9 +53,9 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         Format::Json => {
             let mut json = plan.to_json();
             json["id"] = id.into();
-            println!("{json:#}");
+            emit_json(&json)?;
         }
-        Format::Text => println!("{id}"),
+        Format::Text => emit(format!("{id}\n"))?,
     }
     Ok(0)
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{Format, InspectArgs};
 use crate::containers::{self, Managed, Namespace, Normalised, Sourced};
 use crate::identity;
@@ -29,8 +29,8 @@ pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
         .ok_or_else(|| anyhow!("`{}` printed no object for {target:?}", cmd.display()))?;
     let view = describe(target, object, identity::user_by_uid);
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&view)?),
-        Format::Text => print!("{}", text(&view)),
+        Format::Json => emit_json(&view)?,
+        Format::Text => emit(text(&view))?,
     }
     Ok(0)
 }

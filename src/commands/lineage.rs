@@ -7,7 +7,7 @@
 use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{Format, LineageArgs};
 use crate::history::{history_args, parse_history, HistoryRow};
 use crate::inspect::{parse_inspect, Inspected};
@@ -24,9 +24,9 @@ pub fn run(ctx: &Context, args: LineageArgs) -> Result<i32> {
                 id: &image.id,
                 lineage: &lineage,
             };
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            emit_json(&report)?;
         }
-        Format::Text => print!("{}", lineage.render_text(&args.image)),
+        Format::Text => emit(lineage.render_text(&args.image))?,
     }
     Ok(0)
 }

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Context as _, Result};
 use serde::Serialize;
 
 use super::lineage::{check_image_ref, read_image};
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{Format, LintArgs};
 use crate::history::HistoryRow;
 use crate::inspect::parse_inspect;
@@ -86,9 +86,9 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
                 labels: input.labels.len(),
                 findings: &findings,
             };
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            emit_json(&report)?;
         }
-        Format::Text => print!("{}", text(&findings, file.as_deref(), input.labels.len())),
+        Format::Text => emit(text(&findings, file.as_deref(), input.labels.len()))?,
     }
     Ok(if findings.is_empty() { 0 } else { 1 })
 }

@@ -7,7 +7,7 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{Format, OwnerArgs};
 use crate::containers::answers_to;
 use crate::identity;
@@ -22,8 +22,8 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     let missing: Vec<String> = missing.into_iter().map(str::to_string).collect();
     let report = report(&args.containers, &objects, &missing, identity::user_by_uid);
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print!("{}", text(&report)),
+        Format::Json => emit_json(&report)?,
+        Format::Text => emit(text(&report))?,
     }
     if !report.missing.is_empty() {
         eprintln!(

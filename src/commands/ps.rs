@@ -7,7 +7,7 @@
 
 use anyhow::{anyhow, bail, Context as _, Result};
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{PsArgs, TableFormat};
 use crate::containers::{self, ContainerView, Scope};
 use crate::identity;
@@ -18,8 +18,8 @@ pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
     let views = all_containers(ctx)?;
     let selected = containers::select(&views, &scope, args.legacy);
     match args.format {
-        TableFormat::Json => println!("{}", serde_json::to_string_pretty(&selected)?),
-        TableFormat::Table => print!("{}", table(&selected)),
+        TableFormat::Json => emit_json(&selected)?,
+        TableFormat::Table => emit(table(&selected))?,
     }
     Ok(0)
 }

@@ -2,14 +2,14 @@
 
 use anyhow::Result;
 
-use super::Context;
+use super::{emit, emit_json, Context};
 use crate::cli::{SchemaArgs, SchemaFormat};
 use crate::schema;
 
 pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<i32> {
     match args.format {
-        SchemaFormat::Markdown => print!("{}", schema::markdown()),
-        SchemaFormat::Json => println!("{}", serde_json::to_string_pretty(&schema::to_json())?),
+        SchemaFormat::Markdown => emit(schema::markdown())?,
+        SchemaFormat::Json => emit_json(&schema::to_json())?,
     }
     Ok(0)
 }

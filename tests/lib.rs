@@ -5,9 +5,9 @@ mod support;
 
 mod build;
 mod cli;
-mod create;
 mod containers;
-mod profile;
-mod schema;
+mod create;
 mod lineage;
 mod lint;
+mod profile;
+mod schema;

@@ -10,6 +10,7 @@ pub mod create;
 pub mod created;
 pub mod engine;
 pub mod git;
+pub mod heritable;
 pub mod history;
 pub mod identity;
 pub mod inspect;

@@ -22,17 +22,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::heritable::{BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE, SCRATCH};
 use crate::history::{final_label_block, HistoryRow};
 use crate::labels::Labels;
-
-/// The schema namespace, as the seed's prose spells it (matched case-insensitively).
-pub const SCHEMA_NAMESPACE: &str = "io.github.jefferysdockers";
-/// `base-prefix` of an image built FROM scratch.
-pub const SCRATCH: &str = "scratch";
-/// Required leaf: the parent's prefix.
-pub const BASE_PREFIX: &str = "base-prefix";
-/// Required leaf: the schema version; must be set by the image's final LABEL rows.
-pub const LABEL_SCHEMA_VERSION: &str = "label-schema-version";
 
 /// A key of the heritable schema split into its parts (slices of the key as written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,14 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::heritable::{oci_name, BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE, SCRATCH};
 use crate::history::{label_words, HistoryRow};
 use crate::labels::{
     dockerfile_escape_char, key_rule_violations, reserved_prefix, KeyRule, Labels,
 };
-use crate::lineage::{
-    group, reconstruct, split_schema_key, BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE,
-    SCRATCH,
-};
+use crate::lineage::{group, reconstruct, split_schema_key};
 use crate::schema;
 
 /// A lint rule: id, name and what it checks.
@@ -167,15 +165,12 @@ pub const URL_LEAVES: [&str; 8] = [
     "content-license-file",
     "content-vendorUrl",
 ];
-const OCI_URL_KEYS: [&str; 3] = [
-    "org.opencontainers.image.url",
-    "org.opencontainers.image.source",
-    "org.opencontainers.image.documentation",
-];
+/// OCI annotations (under [`crate::heritable::OCI_PREFIX`]) whose value must be an http(s) URL.
+const OCI_URL_NAMES: [&str; 3] = ["url", "source", "documentation"];
 /// Leaves whose value must be an SPDX license expression (empty allowed).
 pub const SPDX_LEAVES: [&str; 2] = ["license-spdx", "content-license-spdx"];
-const OCI_SPDX_KEY: &str = "org.opencontainers.image.licenses";
-const OCI_CREATED_KEY: &str = "org.opencontainers.image.created";
+const OCI_SPDX_NAME: &str = "licenses";
+const OCI_CREATED_NAME: &str = "created";
 
 /// Run every rule. Findings are sorted by line, key, then rule.
 pub fn lint(input: &Input) -> Vec<Finding> {
@@ -344,7 +339,8 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
         let leaf = split_schema_key(key).map(|sk| sk.leaf);
         let is_leaf =
             |names: &[&str]| leaf.is_some_and(|l| names.iter().any(|n| n.eq_ignore_ascii_case(l)));
-        if (is_leaf(&["created"]) || key == OCI_CREATED_KEY) && !is_rfc3339(value) {
+        let oci = oci_name(key);
+        if (is_leaf(&["created"]) || oci == Some(OCI_CREATED_NAME)) && !schema::is_rfc3339(value) {
             out.push(Finding::new(
                 Rule::Created,
                 Some(key),
@@ -353,7 +349,7 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
                 ),
             ));
         }
-        if (is_leaf(&URL_LEAVES) || OCI_URL_KEYS.contains(&key.as_str()))
+        if (is_leaf(&URL_LEAVES) || oci.is_some_and(|n| OCI_URL_NAMES.contains(&n)))
             && !value.is_empty()
             && !is_http_url(value)
         {
@@ -363,7 +359,7 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
                 format!("{key}={value:?}: expected an http(s) URL, e.g. https://example.com/x (or empty)"),
             ));
         }
-        if (is_leaf(&SPDX_LEAVES) || key == OCI_SPDX_KEY) && !is_spdx_expression(value) {
+        if (is_leaf(&SPDX_LEAVES) || oci == Some(OCI_SPDX_NAME)) && !is_spdx_expression(value) {
             out.push(Finding::new(
                 Rule::Spdx,
                 Some(key),
@@ -417,7 +413,7 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
         if let Some((vkey, version)) = leaf("version").filter(|(k, _)| !substituted(k)) {
             let content = leaf("content-version").filter(|(k, _)| !substituted(k));
             let source = leaf("source-version").filter(|(k, _)| !substituted(k));
-            match version.split_once('-') {
+            match crate::tag::split(version) {
                 None => out.push(Finding::new(
                     Rule::VersionSplit,
                     Some(vkey),
@@ -479,10 +475,6 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
 
 fn present(images: &BTreeMap<String, crate::lineage::Image>) -> String {
     images.keys().cloned().collect::<Vec<_>>().join(", ")
-}
-
-fn is_rfc3339(value: &str) -> bool {
-    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).is_ok()
 }
 
 /// `http://` or `https://` (any case), a non-empty host, no whitespace.

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
-/// Schema namespace when a profile sets none.
-pub const DEFAULT_SCHEMA: &str = "io.github.jefferysdockers";
+use crate::heritable;
+
 /// `label-schema-version` when a profile sets none.
 pub const DEFAULT_SCHEMA_VERSION: &str = "0.0.1";
 /// The placeholders a leaf or extra-label value may use, as `{name}`.
@@ -785,7 +785,9 @@ pub fn load(name_or_path: &str, cwd: &Path) -> Result<Profile, ProfileError> {
     Ok(Profile {
         path,
         image,
-        schema: merged.schema.unwrap_or_else(|| DEFAULT_SCHEMA.to_string()),
+        schema: merged
+            .schema
+            .unwrap_or_else(|| heritable::SCHEMA_NAMESPACE.to_string()),
         schema_version: merged
             .schema_version
             .unwrap_or_else(|| DEFAULT_SCHEMA_VERSION.to_string()),

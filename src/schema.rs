@@ -418,6 +418,9 @@ pub fn lookup(key: &str) -> Option<&'static KeySpec> {
 }
 
 /// Whether `key` is in the legacy AIME namespace (`aime.mlc` itself or `aime.mlc.*`).
+///
+/// For readers: exact, because engines store keys as written and the legacy keys are read by their
+/// exact spelling. Writers use the stricter [`is_reserved_key`], which also refuses look-alikes.
 pub fn is_legacy_key(key: &str) -> bool {
     key == LEGACY_NAMESPACE
         || key
@@ -443,6 +446,9 @@ pub fn check_value(key: &str, value: &str) -> Result<(), String> {
 
 /// Keys that are in a namespace only DS01 may write: `ds01` / `ds01.*` and `aime.mlc` / `aime.mlc*`,
 /// compared case-insensitively (a look-alike such as `DS01.user` is refused too).
+///
+/// For writers: case-insensitive and wider than [`is_legacy_key`] (any `aime.mlc*`), because a
+/// forged look-alike must be refused even though no reader would take it for the real key.
 pub fn is_reserved_key(key: &str) -> bool {
     let key = key.trim().to_ascii_lowercase();
     key == "ds01" || key.starts_with(NAMESPACE) || key.starts_with(LEGACY_NAMESPACE)
@@ -631,7 +637,8 @@ fn is_slot(item: &str) -> bool {
     }
 }
 
-fn is_rfc3339(value: &str) -> bool {
+/// Whether `value` is an RFC 3339 date-time (`2020-09-12T00:23:06-04:00`, `...Z`).
+pub fn is_rfc3339(value: &str) -> bool {
     time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).is_ok()
 }
 

@@ -58,7 +58,7 @@ impl Tag {
         if full.chars().any(char::is_whitespace) {
             return Err(TagError::Whitespace(full.to_string()));
         }
-        let Some((content, source)) = full.split_once('-') else {
+        let Some((content, source)) = split(full) else {
             return Err(TagError::NoDash(full.to_string()));
         };
         if content.is_empty() {
@@ -74,6 +74,12 @@ impl Tag {
             source: source.to_string(),
         })
     }
+}
+
+/// Split a TAG (or a version written like one) at its FIRST `-` into content and source parts:
+/// `20.04.01-0.0.1-rc1` → (`20.04.01`, `0.0.1-rc1`). `None` when there is no `-`. No other checks.
+pub fn split(tag: &str) -> Option<(&str, &str)> {
+    tag.split_once('-')
 }
 
 impl std::fmt::Display for Tag {
@@ -118,6 +124,13 @@ pub fn read_tag_file(path: &Path) -> Result<Tag, TagError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_is_at_the_first_dash() {
+        assert_eq!(split("20.04.01-0.0.1-rc1"), Some(("20.04.01", "0.0.1-rc1")));
+        assert_eq!(split("-x"), Some(("", "x")));
+        assert_eq!(split("1.0"), None);
+    }
 
     fn ok(s: &str) -> (String, String, String) {
         let t = Tag::parse(s).unwrap();

@@ -129,9 +129,11 @@ fn text(v: &InspectView) -> String {
     out
 }
 
+/// The first 12 characters of an ID without `sha256:` (all of it when shorter, or when byte 12 is
+/// not a character boundary: engine output is not trusted to be ASCII).
 fn short_id(id: &str) -> &str {
     let id = id.trim_start_matches("sha256:");
-    &id[..id.len().min(12)]
+    id.get(..12).unwrap_or(id)
 }
 
 #[cfg(test)]
@@ -177,6 +179,13 @@ unmapped:
   aime.mlc.username=x
 "
         );
+    }
+
+    #[test]
+    fn short_ids_never_split_a_character() {
+        assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_id("abc"), "abc");
+        assert_eq!(short_id("0123456789aé"), "0123456789aé");
     }
 
     #[test]

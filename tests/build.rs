@@ -2,12 +2,14 @@
 //! builds read back with `docker inspect` / `docker history`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::require_engine;
-use crate::support::{self, ds01, engine, inspect_labels, root, unique, Cleanup, Out};
+use crate::support::{
+    self, ds01, engine, inspect_labels, refused_before_engine, root, unique, write, Cleanup,
+    FakeEngine, Out,
+};
+use crate::{require_engine, require_podman};
 
 const NS: &str = "jefferys.ubu-lts.io.github.JefferysDockers";
 
@@ -183,48 +185,9 @@ fn dry_run_text_is_a_runnable_command() {
     let first = out.stdout.lines().next().unwrap();
     assert!(first.starts_with("docker build -f - --iidfile "), "{first}");
     assert!(first.ends_with("<<'DS01_BUILD_DOCKERFILE'"), "{first}");
-    assert!(out.stdout.contains("\nLABEL "));
+    out.stdout_has("\nLABEL ");
     assert!(out.stdout.ends_with("\nDS01_BUILD_DOCKERFILE\n"));
     assert!(out.stdout.contains("\"1970-01-01T00:00:00+00:00\""));
-}
-
-/// A fake engine that records being called: bad input must never reach it.
-struct FakeEngine {
-    dir: tempfile::TempDir,
-}
-
-impl FakeEngine {
-    fn new() -> Self {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("docker");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho \"$@\" >> '{}'\nexit 0\n",
-                dir.path().join("calls").display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        FakeEngine { dir }
-    }
-
-    fn program(&self) -> String {
-        self.dir.path().join("docker").display().to_string()
-    }
-
-    fn called(&self) -> bool {
-        self.dir.path().join("calls").exists()
-    }
-}
-
-/// Write a file under `dir`, creating parents.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 /// A profile directory with a FROM scratch context; `profile` is the TOML text of `p.toml`.
@@ -244,102 +207,57 @@ fn scratch_project(profile: &str) -> tempfile::TempDir {
 const GOOD: &str =
     "image = \"ds01t/p\"\nbase-prefix = \"scratch\"\ncontext = \"ctx\"\ntag-file = \"ctx/TAG\"\n";
 
-#[track_caller]
-fn refused(dir: &Path, args: &[&str], env: &[(&str, &str)], needle: &str) -> Out {
-    let fake = FakeEngine::new();
-    let mut cmd = ds01(args)
-        .current_dir(dir)
-        .env("DS01_BUILD_ENGINE", &fake.program());
-    for (k, v) in env {
-        cmd = cmd.env(k, v);
-    }
-    let out = cmd.run();
-    out.fails_with(needle);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(!fake.called(), "the engine was called for bad input");
-    out
-}
-
 #[test]
-fn good_profile_reaches_the_engine() {
+fn control_good_profile_does_reach_the_engine() {
     // The control for the refusals below: the same setup with good input does call the engine
     // (the fake writes no iidfile, so the build then fails on the missing image ID).
     let dir = scratch_project(GOOD);
     let fake = FakeEngine::new();
-    let out = ds01(&["build", "p.toml"])
-        .current_dir(dir.path())
-        .env("DS01_BUILD_ENGINE", &fake.program())
-        .run();
+    let out = fake.run(ds01(&["build", "p.toml"]).current_dir(dir.path()));
     assert!(fake.called(), "{}", out.stderr);
+    assert!(fake.calls().starts_with("build "), "{}", fake.calls());
 }
 
 #[test]
 fn bad_input_is_refused_before_the_engine() {
     let dir = scratch_project(GOOD);
     let d = dir.path();
-    refused(d, &["build", "nope"], &[], "nope");
-    refused(d, &["build", "missing/p.toml"], &[], "missing/p.toml");
     write(d, "syntax.toml", "image = \"a/b\"\nbase-prefix = \n");
-    refused(d, &["build", "syntax.toml"], &[], "syntax.toml:2:");
     write(d, "unknown.toml", &format!("{GOOD}colour = \"red\"\n"));
-    refused(d, &["build", "unknown.toml"], &[], "unknown.toml:5:1");
     write(d, "a.toml", &format!("extends = \"b\"\n{GOOD}"));
     write(d, "b.toml", "extends = \"a\"\n");
-    refused(d, &["build", "a.toml"], &[], "a.toml");
     write(d, "ph.toml", &format!("{GOOD}title = \"{{nmae}}\"\n"));
-    refused(d, &["build", "ph.toml"], &[], "{nmae}");
-    refused(d, &["build", "p.toml", "--tag", "1.2.3"], &[], "1.2.3");
-    refused(d, &["build", "p.toml", "--tag-file", "NOPE"], &[], "NOPE");
-    refused(
-        d,
-        &["build", "p.toml"],
-        &[("SOURCE_DATE_EPOCH", "yesterday")],
-        "SOURCE_DATE_EPOCH",
-    );
-    refused(
-        d,
-        &["build", "p.toml", "--label", "com.docker.x=1"],
-        &[],
-        "com.docker.",
-    );
-    refused(
-        d,
-        &["build", "p.toml", "--label", "a b=1"],
-        &[],
-        "whitespace",
-    );
-    refused(
-        d,
-        &["build", "p.toml", "--label", "novalue"],
-        &[],
-        "novalue",
-    );
-    refused(
-        d,
-        &["build", "p.toml", "--created", "tomorrow"],
-        &[],
-        "tomorrow",
-    );
-    refused(
-        d,
-        &["build", "p.toml", "--dockerfile", "ctx/Nope"],
-        &[],
-        "ctx/Nope",
-    );
     write(d, "nobase.toml", "image = \"ds01t/p\"\ncontext = \"ctx\"\n");
-    refused(d, &["build", "nobase.toml"], &[], "base-prefix");
-    refused(
-        d,
-        &["build", "p.toml", "--image", "Bad/Name"],
-        &[],
-        "Bad/Name",
-    );
-    refused(d, &["build", "p.toml", "--", "-t", "x:1"], &[], "-t/--tag");
-    refused(
-        d,
-        &["build", "p.toml", "--", "--file=Other"],
-        &[],
-        "-f/--file",
+    // (arguments after `build`, the one-line error's needle)
+    let cases: &[(&[&str], &str)] = &[
+        (&["nope"], "nope"),
+        (&["missing/p.toml"], "missing/p.toml"),
+        (&["syntax.toml"], "syntax.toml:2:"),
+        (&["unknown.toml"], "unknown.toml:5:1"),
+        (&["a.toml"], "a.toml"),
+        (&["ph.toml"], "{nmae}"),
+        (&["p.toml", "--tag", "1.2.3"], "1.2.3"),
+        (&["p.toml", "--tag-file", "NOPE"], "NOPE"),
+        (&["p.toml", "--label", "com.docker.x=1"], "com.docker."),
+        (&["p.toml", "--label", "a b=1"], "whitespace"),
+        (&["p.toml", "--label", "novalue"], "novalue"),
+        (&["p.toml", "--created", "tomorrow"], "tomorrow"),
+        (&["p.toml", "--dockerfile", "ctx/Nope"], "ctx/Nope"),
+        (&["nobase.toml"], "base-prefix"),
+        (&["p.toml", "--image", "Bad/Name"], "Bad/Name"),
+        (&["p.toml", "--", "-t", "x:1"], "-t/--tag"),
+        (&["p.toml", "--", "--file=Other"], "-f/--file"),
+    ];
+    for (args, needle) in cases {
+        let mut argv = vec!["build"];
+        argv.extend_from_slice(args);
+        refused_before_engine(ds01(&argv).current_dir(d), needle);
+    }
+    refused_before_engine(
+        ds01(&["build", "p.toml"])
+            .current_dir(d)
+            .env("SOURCE_DATE_EPOCH", "yesterday"),
+        "SOURCE_DATE_EPOCH",
     );
 }
 
@@ -347,7 +265,13 @@ fn bad_input_is_refused_before_the_engine() {
 // Real engine.
 
 /// Build steps the engine ran instead of taking from its cache (legacy builder output).
+#[track_caller]
 fn steps_rerun(build_log: &str) -> usize {
+    // Without the legacy builder's "Step N/M" lines every count below would be a vacuous 0.
+    assert!(
+        build_log.contains("\nStep "),
+        "not legacy builder output: {build_log}"
+    );
     build_log
         .split("\nStep ")
         .skip(1)
@@ -637,59 +561,16 @@ fn engine_exit_code_passes_through() {
     .run();
     assert_eq!(out.code, 7, "{}", out.stderr);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
-    assert!(out.stderr.contains("exited with code 7"), "{}", out.stderr);
+    out.stderr_has("exited with code 7");
 }
 
 #[test]
 fn three_image_chain_keeps_every_images_labels() {
     require_engine!();
     let owner = unique("chain");
-    let dir = tempfile::tempdir().unwrap();
-    for (name, base) in [
-        ("ubu-lts", None),
-        ("r-lang", Some("ubu-lts")),
-        ("my-app", Some("r-lang")),
-    ] {
-        let mut text = format!(
-            "extends = \"{}\"\nimage = \"{owner}/{name}\"\n",
-            root()
-                .join("profiles")
-                .join(format!("{name}.toml"))
-                .display()
-        );
-        if let Some(base) = base {
-            text.push_str(&format!("base-profile = \"{base}\"\n"));
-        }
-        write(dir.path(), &format!("{name}.toml"), &text);
-    }
     let mut cleanup = Cleanup::default();
-    let mut last = Value::Null;
-    for (name, base) in [
-        ("ubu-lts", None),
-        ("r-lang", Some("ubu-lts")),
-        ("my-app", Some("r-lang")),
-    ] {
-        let mut args = vec![
-            "build".to_string(),
-            format!("{name}.toml"),
-            "--format".into(),
-            "json".into(),
-            "--".into(),
-            "--network".into(),
-            "none".into(),
-        ];
-        if let Some(base) = base {
-            args.push("--build-arg".into());
-            args.push(format!("BASE={owner}/{base}:latest"));
-        }
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = ds01(&argv).current_dir(dir.path()).run();
-        out.success();
-        last = out.json();
-        for tag in last["tags"].as_array().unwrap() {
-            cleanup.image(tag.as_str().unwrap());
-        }
-    }
+    let reports = support::build_profile_chain(&mut cleanup, &owner);
+    let last = &reports[2];
     let labels = inspect_labels(last["id"].as_str().unwrap());
     let bp = |name: &str| {
         labels
@@ -709,15 +590,9 @@ fn three_image_chain_keeps_every_images_labels() {
 
 #[test]
 fn podman_builds_the_same_labels() {
-    if !Path::new("/usr/bin/podman").exists() {
-        assert_ne!(
-            std::env::var("DS01_BUILD_E2E").as_deref(),
-            Ok("require"),
-            "podman is required in CI"
-        );
-        return;
-    }
+    require_podman!();
     let repo = format!("localhost/{}/hello", unique("podman"));
+    let mut cleanup = Cleanup::with_engine("podman");
     let out = ds01(&[
         "build",
         "hello",
@@ -731,29 +606,23 @@ fn podman_builds_the_same_labels() {
     ])
     .env("DS01_BUILD_ENGINE", "podman")
     .run();
-    let cleanup = || {
-        let _ = std::process::Command::new("podman")
-            .args(["rmi", "-f", &format!("{repo}:latest")])
-            .output();
-    };
-    if out.code != 0 {
-        cleanup();
-    }
+    cleanup.image(format!("{repo}:latest"));
     out.success();
     let json = out.json();
-    let inspected = std::process::Command::new("podman")
-        .args([
-            "image",
-            "inspect",
-            "--format",
-            "{{json .Labels}}",
-            json["id"].as_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    cleanup();
+    let id = json["id"].as_str().unwrap();
+    cleanup.image(id);
+    let tags = json["tags"].as_array().unwrap();
+    assert_eq!(tags.len(), 3, "{json}");
+    for tag in tags {
+        cleanup.image(tag.as_str().unwrap());
+    }
+    let inspected = support::engine_with(
+        "podman",
+        &["image", "inspect", "--format", "{{json .Labels}}", id],
+    );
+    inspected.success();
     let mut labels: BTreeMap<String, String> =
-        serde_json::from_slice(&inspected.stdout).expect("podman labels");
+        serde_json::from_str(&inspected.stdout).expect("podman labels");
     labels.remove("io.buildah.version");
     assert_eq!(labels, labels_of(&json));
 }
@@ -801,28 +670,23 @@ fn dockerhub_hook_maps_its_environment() {
 
 #[test]
 fn sigterm_reaches_the_engine() {
-    use std::os::unix::fs::PermissionsExt;
     use std::process::{Command, Stdio};
 
     let dir = scratch_project(GOOD);
-    let marker = dir.path().join("got-term");
-    let started = dir.path().join("started");
-    let engine_script = dir.path().join("slow-docker");
-    std::fs::write(
-        &engine_script,
-        format!(
-            "#!/bin/sh\ntrap 'echo TERM > \"{}\"; exit 143' TERM\ntouch \"{}\"\nwhile :; do sleep 0.05; done\n",
-            marker.display(),
-            started.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&engine_script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // An engine that, once its trap is set, marks itself started and runs until it is signalled;
+    // it records the signal.
+    let fake = FakeEngine::with_body(
+        "here=\"$(dirname \"$0\")\"\n\
+         trap 'echo TERM > \"$here/got-term\"; exit 143' TERM\n\
+         touch \"$here/started\"\n\
+         while :; do sleep 0.05; done\n",
+    );
+    let started = fake.path("started");
 
     let child = Command::new(env!("CARGO_BIN_EXE_ds01-build"))
         .args(["build", "p.toml"])
         .current_dir(dir.path())
-        .env("DS01_BUILD_ENGINE", &engine_script)
+        .env("DS01_BUILD_ENGINE", fake.program())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -842,7 +706,9 @@ fn sigterm_reaches_the_engine() {
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     assert_eq!(
-        std::fs::read_to_string(&marker).ok().as_deref(),
+        std::fs::read_to_string(fake.path("got-term"))
+            .ok()
+            .as_deref(),
         Some("TERM\n"),
         "SIGTERM was not forwarded"
     );

@@ -44,11 +44,7 @@ fn completions_are_generated() {
 fn usage_error_exits_2() {
     let out = ds01(&["no-such-subcommand"]).run();
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("unrecognized subcommand"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("unrecognized subcommand");
 }
 
 #[test]

@@ -10,19 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::require_engine;
-use crate::support::{busybox_context, ds01, engine, engine_build, unique, Cleanup};
-
-/// A FROM-scratch image that `create` accepts (it needs a command), with optional extra Dockerfile
-/// lines.
-fn image(cleanup: &mut Cleanup, tag: &str, extra: &str) -> String {
-    let ctx = busybox_context(&format!(
-        "FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"true\"]\n{extra}"
-    ));
-    let name = unique(tag);
-    engine_build(ctx.path(), &name, &[]);
-    cleanup.image(name.clone());
-    name
-}
+use crate::support::{busybox_image, ds01, engine, unique, Cleanup, FakeEngine};
 
 /// `docker create --name NAME --label L... IMAGE`, registered for removal.
 fn create(cleanup: &mut Cleanup, image: &str, name: &str, labels: &[&str]) {
@@ -82,7 +70,7 @@ const OWNERS: &[(&str, Option<(&str, &str)>)] = &[
 ];
 
 fn fixture(cleanup: &mut Cleanup, prefix: &str) {
-    let img = image(cleanup, "ctr-img", "");
+    let img = busybox_image(cleanup, "ctr-img", "");
     for (suffix, labels) in FIXTURE {
         create(cleanup, &img, &format!("{prefix}-{suffix}"), labels);
     }
@@ -161,16 +149,8 @@ fn owner_resolves_the_documented_chain_with_one_engine_call() {
     assert_eq!(owners[0]["source"], "ds01.user");
     assert_eq!(owners[1]["owner"], Value::Null);
     assert_eq!(owners[1]["source"], Value::Null);
-    assert!(
-        out.stderr.contains(&format!("no such container: {gone}")),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains(&format!("no owner for {none}")),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has(&format!("no such container: {gone}"));
+    out.stderr_has(&format!("no owner for {none}"));
 
     // Bad input: exit 2 before any engine call.
     let out = ds01(&["-v", "owner", &ds01_name, ""]).run();
@@ -362,16 +342,8 @@ fn audit_reports_the_migration_and_its_filter_agrees_with_the_engine() {
 
     let out = ds01(&["audit"]).run();
     out.success();
-    assert!(
-        out.stdout.contains("legacy owner fallback: still needed"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("ps -a --filter label=aime.mlc.USER"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("legacy owner fallback: still needed");
+    out.stdout_has("ps -a --filter label=aime.mlc.USER");
 }
 
 #[test]
@@ -379,7 +351,7 @@ fn inspect_shows_the_normalised_view_with_sources_for_containers_and_images() {
     require_engine!();
     let mut cleanup = Cleanup::default();
     let prefix = unique("insp");
-    let img = image(
+    let img = busybox_image(
         &mut cleanup,
         "insp-img",
         "LABEL aime.mlc.FRAMEWORK=pytorch-2.0 aime.mlc.ARCH=CUDA aime.mlc.username=x\n",
@@ -458,23 +430,9 @@ fn inspect_shows_the_normalised_view_with_sources_for_containers_and_images() {
 /// engine (a real one here always has other tests' containers).
 #[test]
 fn ps_with_no_containers_makes_one_call() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("calls");
-    let fake = dir.path().join("docker");
-    std::fs::write(
-        &fake,
-        format!("#!/bin/sh\necho \"$*\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = ds01(&["ps", "--all-users", "--format", "json"])
-        .env("DS01_BUILD_ENGINE", fake.to_str().unwrap())
-        .run();
+    let fake = FakeEngine::new();
+    let out = fake.run(ds01(&["ps", "--all-users", "--format", "json"]));
     out.success();
     assert_eq!(out.stdout.trim(), "[]");
-    assert_eq!(
-        std::fs::read_to_string(&log).unwrap(),
-        "ps -a -q --no-trunc\n"
-    );
+    assert_eq!(fake.calls(), "ps -a -q --no-trunc\n");
 }

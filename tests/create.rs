@@ -5,20 +5,9 @@ use std::process::{Command, Stdio};
 
 use crate::require_engine;
 use crate::support::{
-    busybox_context, ds01, engine, engine_build, engine_program, inspect_labels, unique, Cleanup,
-    Out,
+    busybox_image, ds01, engine, engine_build, engine_program, inspect_labels,
+    refused_before_engine, unique, Cleanup, FakeEngine, Out,
 };
-
-/// A FROM-scratch busybox image with `extra` Dockerfile lines; removed by `cleanup`.
-fn fixture_image(cleanup: &mut Cleanup, tag: &str, extra: &str) -> String {
-    let ctx = busybox_context(&format!(
-        "FROM scratch\nCOPY busybox /bin/sh\n{extra}CMD [\"/bin/sh\"]\n"
-    ));
-    let image = unique(tag);
-    engine_build(ctx.path(), &image, &[]);
-    cleanup.image(&image);
-    image
-}
 
 /// The invoking user as `create` resolves it.
 fn me() -> ds01_build::identity::Identity {
@@ -65,7 +54,7 @@ fn assert_nothing_created(name: &str) {
 fn create_writes_the_labels_it_reports() {
     require_engine!();
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(&mut cleanup, "create-img", "");
+    let image = busybox_image(&mut cleanup, "create-img", "");
     let name = unique("create");
     let full = format!("{name}._.{}", me().uid);
     cleanup.container(&full);
@@ -138,7 +127,7 @@ fn create_writes_the_labels_it_reports() {
 fn text_output_is_the_id_and_interface_follows_ds01_context() {
     require_engine!();
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(&mut cleanup, "create-txt", "");
+    let image = busybox_image(&mut cleanup, "create-txt", "");
     let name = unique("create");
     let full = format!("{name}._.{}", me().uid);
     cleanup.container(&full);
@@ -155,7 +144,7 @@ fn text_output_is_the_id_and_interface_follows_ds01_context() {
 fn exact_name_uses_name_as_given() {
     require_engine!();
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(&mut cleanup, "create-exact", "");
+    let image = busybox_image(&mut cleanup, "create-exact", "");
     let name = unique("exact");
     cleanup.container(&name);
     ds01(&["create", &image, "--name", &name, "--exact-name"])
@@ -217,7 +206,7 @@ fn dry_run_prints_the_command_and_creates_nothing() {
 fn image_carried_ds01_user_is_overridden() {
     require_engine!();
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(
+    let image = busybox_image(
         &mut cleanup,
         "create-mallory",
         "LABEL ds01.user=mallory ds01.managed=false com.example.kept=yes\n",
@@ -248,7 +237,7 @@ fn image_carried_ds01_user_is_overridden() {
 fn forged_labels_are_refused_in_every_passthrough_form() {
     require_engine!();
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(&mut cleanup, "create-forge", "");
+    let image = busybox_image(&mut cleanup, "create-forge", "");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("labels");
     std::fs::write(&file, "com.example.ok=1\n  aime.mlc.USER=mallory\n").unwrap();
@@ -282,8 +271,9 @@ fn forged_labels_are_refused_in_every_passthrough_form() {
     assert_nothing_created(&name);
 }
 
-/// Run the binary as `nobody` (when we are root; otherwise we already are not root).
-fn run_as_non_root(args: &[&str]) -> Out {
+/// Run the binary as `nobody` (when we are root; otherwise we already are not root) with only `env`
+/// added to the environment (no inherited `SUDO_USER` or `DS01_CONTEXT`).
+fn run_as_non_root(args: &[&str], env: &[(&str, &str)]) -> Out {
     let bin = env!("CARGO_BIN_EXE_ds01-build");
     let mut cmd = if nix::unistd::geteuid().is_root() {
         let mut cmd = Command::new("setpriv");
@@ -292,29 +282,28 @@ fn run_as_non_root(args: &[&str]) -> Out {
     } else {
         Command::new(bin)
     };
-    let output = cmd
-        .args(args)
+    cmd.args(args)
         .env("DS01_BUILD_ENGINE", engine_program())
         .env_remove("SUDO_USER")
         .env_remove("DS01_CONTEXT")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
-        .expect("run setpriv (util-linux)");
-    Out {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+        .expect("run setpriv (util-linux)")
+        .into()
 }
 
 #[test]
 fn owner_from_a_non_root_user_is_refused_before_any_engine_call() {
     require_engine!();
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(&mut cleanup, "create-owner", "");
+    let image = busybox_image(&mut cleanup, "create-owner", "");
     let name = guarded_name(&mut cleanup, "owner");
     // SUDO_USER from a non-root process is not trusted either.
-    let out = run_as_non_root(&["create", &image, "--name", &name, "--owner", "root"]);
+    let out = run_as_non_root(
+        &["create", &image, "--name", &name, "--owner", "root"],
+        &[("SUDO_USER", "root")],
+    );
     assert_eq!(out.code, 2, "{}", out.stderr);
     out.fails_with("--owner \"root\" is for root only");
     assert_nothing_created(&name);
@@ -331,7 +320,7 @@ fn owner_from_root_records_that_user() {
         return;
     }
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(&mut cleanup, "create-asroot", "");
+    let image = busybox_image(&mut cleanup, "create-asroot", "");
     let name = unique("owner");
     let full = format!("{name}._.65534");
     cleanup.container(&full);
@@ -347,7 +336,7 @@ fn owner_from_root_records_that_user() {
 fn a_name_collision_leaves_the_first_container_intact() {
     require_engine!();
     let mut cleanup = Cleanup::default();
-    let image = fixture_image(&mut cleanup, "create-dup", "");
+    let image = busybox_image(&mut cleanup, "create-dup", "");
     let name = unique("dup");
     let full = format!("{name}._.{}", me().uid);
     cleanup.container(&full);
@@ -374,9 +363,16 @@ fn a_name_collision_leaves_the_first_container_intact() {
 }
 
 #[test]
-fn bad_input_is_refused_with_exit_2_and_nothing_created() {
-    require_engine!();
-    let mut cleanup = Cleanup::default();
+fn control_good_input_does_reach_the_engine() {
+    // The control for the refusals below: good input with the same fake engine does call it.
+    let fake = FakeEngine::new();
+    let out = fake.run(ds01(&["create", "img", "--name", "n1"]));
+    assert!(fake.called(), "{}", out.stderr);
+    assert!(fake.calls().starts_with("create "), "{}", fake.calls());
+}
+
+#[test]
+fn bad_input_is_refused_with_exit_2_before_any_engine_call() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["--gpus", "two"],
@@ -392,13 +388,9 @@ fn bad_input_is_refused_with_exit_2_and_nothing_created() {
         (&["--", "sh"], "is not an option"),
     ];
     for (extra, needle) in cases {
-        let name = guarded_name(&mut cleanup, "bad");
-        let mut argv = vec!["create", "img", "--name", &name];
+        let mut argv = vec!["create", "img", "--name", "n1"];
         argv.extend_from_slice(extra);
-        let out = ds01(&argv).run();
-        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
-        out.fails_with(needle);
-        assert_nothing_created(&name);
+        refused_before_engine(ds01(&argv), needle);
     }
     for (name, needle) in [
         ("", "--name is empty"),
@@ -407,18 +399,25 @@ fn bad_input_is_refused_with_exit_2_and_nothing_created() {
         ("a#1", "Docker's name rule"),
         ("-lead", "Docker's name rule"),
     ] {
-        let out = ds01(&["create", "img", &format!("--name={name}")]).run();
-        assert_eq!(out.code, 2, "{name:?}: {}", out.stderr);
-        out.fails_with(needle);
+        refused_before_engine(ds01(&["create", "img", &format!("--name={name}")]), needle);
     }
-    let out = ds01(&["create", "img", "--name", "n1", "--interface", "bogus"]).run();
+    refused_before_engine(
+        ds01(&["create", "img", "--name", "n1"]).env("DS01_CONTEXT", "bogus"),
+        "DS01_CONTEXT=\"bogus\" is not a ds01.interface value",
+    );
+    // A usage error: clap's several-line message.
+    let fake = FakeEngine::new();
+    let out = fake.run(ds01(&[
+        "create",
+        "img",
+        "--name",
+        "n1",
+        "--interface",
+        "bogus",
+    ]));
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("possible values"), "{}", out.stderr);
-    let out = ds01(&["create", "img", "--name", "n1"])
-        .env("DS01_CONTEXT", "bogus")
-        .run();
-    assert_eq!(out.code, 2);
-    out.fails_with("DS01_CONTEXT=\"bogus\" is not a ds01.interface value");
+    out.stderr_has("possible values");
+    assert!(!fake.called(), "{}", fake.calls());
 }
 
 #[test]
@@ -442,9 +441,12 @@ fn creates_from_the_bundled_example_image() {
     require_engine!();
     let mut cleanup = Cleanup::default();
     // The example's context as it is (FROM scratch, one file, no CMD: the entrypoint is passed through).
-    let image = unique("create-hello");
-    engine_build(&crate::support::root().join("examples/hello"), &image, &[]);
-    cleanup.image(&image);
+    let image = engine_build(
+        &mut cleanup,
+        &crate::support::root().join("examples/hello"),
+        "create-hello",
+        &[],
+    );
     let name = guarded_name(&mut cleanup, "hello");
     let out = ds01(&[
         "create",

@@ -3,13 +3,10 @@
 //! step is not a LABEL, a chain whose middle image has no labels, and the same read back through
 //! podman.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
-use crate::require_engine;
-use crate::support::{busybox_context, ds01, engine, engine_build, unique, Cleanup};
+use crate::support::{self, ds01, engine, fixture_image, unique, Cleanup, FIXTURE_LABEL};
+use crate::{require_engine, require_podman};
 
 /// The seed scripts' spelling of the namespace; readers match it case-insensitively.
 const NS: &str = "io.github.JefferysDockers";
@@ -33,19 +30,15 @@ fn dockerfile(from: &str, step: &str, prefix: Option<(&str, &str)>, tail: &str) 
     text
 }
 
-/// Build with the test engine, tag registered for removal; `label-schema-version` of `prefix` (if
-/// any) passed as a `--label` flag.
+/// Build a unique fixture image with `cleanup`'s engine, registered for removal;
+/// `label-schema-version` of `prefix` (if any) passed as a `--label` flag.
 fn build(cleanup: &mut Cleanup, tag: &str, dockerfile: &str, lsv_of: Option<&str>) -> String {
-    let ctx = busybox_context(dockerfile);
-    let name = unique(tag);
     let flag = lsv_of.map(|p| format!("{}=0.0.1", key(p, "label-schema-version")));
     let mut extra = Vec::new();
     if let Some(flag) = &flag {
         extra.extend(["--label", flag.as_str()]);
     }
-    cleanup.image(name.clone());
-    engine_build(ctx.path(), &name, &extra);
-    name
+    fixture_image(cleanup, tag, dockerfile, &extra)
 }
 
 /// `lineage IMAGE --format json`, which must succeed.
@@ -131,7 +124,9 @@ fn chain_conforms_and_a_non_label_child_does_not() {
         text.stdout
     );
     assert!(lines[5].ends_with("<- current"), "{}", text.stdout);
-    assert_eq!(lines.len(), 6, "{}", text.stdout);
+    // The only label outside the chain is the fixture's own.
+    assert_eq!(lines[6], format!("unattributed: {FIXTURE_LABEL}"));
+    assert_eq!(lines.len(), 7, "{}", text.stdout);
 
     // FROM the conforming image, last step a COPY: not conforming; the chain is still read.
     let child = build(
@@ -151,12 +146,7 @@ fn chain_conforms_and_a_non_label_child_does_not() {
         "{last}"
     );
     let text = ds01(&["lineage", &child]).run();
-    assert!(
-        text.stdout
-            .contains("conforming: no (its newest history step is not a LABEL: COPY "),
-        "{}",
-        text.stdout
-    );
+    text.stdout_has("conforming: no (its newest history step is not a LABEL: COPY ");
 
     // A child that only adds an unrelated LABEL after a COPY: its final LABEL block lacks the key.
     let labelled = build(
@@ -259,78 +249,37 @@ fn two_engine_calls_and_one_line_errors() {
     out.fails_with("not starting with '-'");
 }
 
-/// `podman` when it answers `podman info`.
-fn podman() -> Option<&'static str> {
-    let ok = Command::new("podman")
-        .arg("info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some("podman")
-}
-
-/// Images built with podman, removed on drop.
-struct PodmanImages(Vec<String>);
-
-impl Drop for PodmanImages {
-    fn drop(&mut self) {
-        for image in self.0.iter().rev() {
-            let _ = Command::new("podman")
-                .args(["rmi", "-f", image])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-}
-
-fn podman_build(images: &mut PodmanImages, ctx: &Path, tag: &str, extra: &[&str]) {
-    images.0.push(tag.to_string());
-    let out = Command::new("podman")
-        .args(["build", "--network", "none", "-q", "-t", tag])
-        .args(extra)
-        .arg(ctx)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "podman build: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn podman_chain_is_read_back() {
-    let Some(podman) = podman() else {
-        eprintln!("skipped: podman does not answer `podman info`");
-        return;
-    };
-    let mut images = PodmanImages(Vec::new());
-    let root = unique("pod-root");
-    let ctx = busybox_context(&dockerfile(
-        "scratch",
-        "busybox",
-        Some(("p.root", "scratch")),
-        "",
-    ));
-    let lsv = format!("{}=0.0.1", key("p.root", "label-schema-version"));
-    podman_build(&mut images, ctx.path(), &root, &["--label", &lsv]);
+    require_podman!();
+    let mut images = Cleanup::with_engine("podman");
+    let root = build(
+        &mut images,
+        "pod-root",
+        &dockerfile("scratch", "busybox", Some(("p.root", "scratch")), ""),
+        Some("p.root"),
+    );
     // The child sets everything in its Dockerfile, label-schema-version last.
-    let top = unique("pod-top");
-    let ctx = busybox_context(&dockerfile(
-        &format!("localhost/{root}"),
-        "top",
-        Some(("p.top", "p.root")),
-        &format!("LABEL {}=\"0.0.1\"\n", key("p.top", "label-schema-version")),
-    ));
-    podman_build(&mut images, ctx.path(), &top, &[]);
+    let top = build(
+        &mut images,
+        "pod-top",
+        &dockerfile(
+            &format!("localhost/{root}"),
+            "top",
+            Some(("p.top", "p.root")),
+            &format!("LABEL {}=\"0.0.1\"\n", key("p.top", "label-schema-version")),
+        ),
+        None,
+    );
 
-    let out = ds01(&["lineage", &top, "--format", "json"])
-        .env("DS01_BUILD_ENGINE", podman)
-        .run();
-    out.success();
-    let json = out.json();
+    let podman_lineage = |image: &str| {
+        let out = ds01(&["lineage", image, "--format", "json"])
+            .env("DS01_BUILD_ENGINE", "podman")
+            .run();
+        out.success();
+        out.json()
+    };
+    let json = podman_lineage(&top);
     assert_eq!(chain_prefixes(&json), ["p.root", "p.top"]);
     assert_eq!(json["current"], "p.top");
     assert_eq!(json["conforming"], true);
@@ -343,15 +292,15 @@ fn podman_chain_is_read_back() {
     );
 
     // A podman-built child whose last step is a COPY does not conform.
-    let child = unique("pod-child");
-    let ctx = busybox_context(&dockerfile(&format!("localhost/{top}"), "child", None, ""));
-    podman_build(&mut images, ctx.path(), &child, &[]);
-    let out = ds01(&["lineage", &child, "--format", "json"])
-        .env("DS01_BUILD_ENGINE", podman)
-        .run();
-    out.success();
-    assert_eq!(out.json()["conforming"], false);
-    assert_eq!(out.json()["current"], "p.top");
+    let child = build(
+        &mut images,
+        "pod-child",
+        &dockerfile(&format!("localhost/{top}"), "child", None, ""),
+        None,
+    );
+    let json = podman_lineage(&child);
+    assert_eq!(json["conforming"], false);
+    assert_eq!(json["current"], "p.top");
 }
 
 /// docker reads back what it built, via `engine` directly, to show the fixture is what the test
@@ -387,47 +336,10 @@ fn fixture_labels_are_inherited() {
 fn build_path_chain() {
     require_engine!();
     let owner = unique("lin-build");
-    let dir = tempfile::tempdir().unwrap();
-    let chain = [
-        ("ubu-lts", None),
-        ("r-lang", Some("ubu-lts")),
-        ("my-app", Some("r-lang")),
-    ];
     let mut cleanup = Cleanup::default();
-    let mut top = String::new();
-    for (name, base) in chain {
-        let mut profile = format!(
-            "extends = \"{}\"\nimage = \"{owner}/{name}\"\n",
-            crate::support::root()
-                .join("profiles")
-                .join(format!("{name}.toml"))
-                .display()
-        );
-        let mut args = vec![
-            "build".to_string(),
-            format!("{name}.toml"),
-            "--format".into(),
-            "json".into(),
-            "--".into(),
-            "--network".into(),
-            "none".into(),
-        ];
-        if let Some(base) = base {
-            profile.push_str(&format!("base-profile = \"{base}\"\n"));
-            args.push("--build-arg".into());
-            args.push(format!("BASE={owner}/{base}:latest"));
-        }
-        std::fs::write(dir.path().join(format!("{name}.toml")), profile).unwrap();
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = ds01(&argv).current_dir(dir.path()).run();
-        out.success();
-        let json = out.json();
-        for tag in json["tags"].as_array().unwrap() {
-            cleanup.image(tag.as_str().unwrap());
-        }
-        top = format!("{owner}/{name}:latest");
-    }
-    let prefixes: Vec<String> = chain
+    support::build_profile_chain(&mut cleanup, &owner);
+    let top = format!("{owner}/my-app:latest");
+    let prefixes: Vec<String> = support::PROFILE_CHAIN
         .iter()
         .map(|(name, _)| format!("{owner}.{name}"))
         .collect();

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::require_engine;
-use crate::support::{busybox_context, ds01, engine, engine_build, unique, Cleanup};
+use crate::support::{
+    busybox_image, ds01, engine, fixture_image, inspect_labels, unique, Cleanup, FIXTURE_LABEL,
+};
 
 const P: &str = "jefferys.ubu-lts.io.github.jefferysdockers";
 
@@ -29,10 +31,12 @@ fn clean_lines() -> String {
     .collect()
 }
 
-fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+/// Write `dir/name`; returns the path as a string, for an argument.
+fn file_arg(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    crate::support::write(dir.path(), name, text)
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn rule_ids(json: &Value) -> BTreeSet<String> {
@@ -47,7 +51,7 @@ fn rule_ids(json: &Value) -> BTreeSet<String> {
 #[test]
 fn clean_labels_pass() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(
+    let file = file_arg(
         &dir,
         "labels.txt",
         &format!("# comment\n\n{}ds01.user=alice\n", clean_lines()),
@@ -55,7 +59,7 @@ fn clean_labels_pass() {
     let out = ds01(&["lint", "--labels", &file]).run();
     out.success();
     assert_eq!(out.stdout, "clean: 11 labels checked\n");
-    let json_file = write(&dir, "labels.json", "{\"ds01.managed\": \"true\"}");
+    let json_file = file_arg(&dir, "labels.json", "{\"ds01.managed\": \"true\"}");
     let out = ds01(&["lint", "--labels", &json_file, "--format", "json"]).run();
     out.success();
     assert_eq!(
@@ -94,7 +98,7 @@ fn every_label_rule_fires_and_exits_1() {
     // Two images naming the same base: two heads.
     text.push_str("y.io.github.jefferysdockers.base-prefix=jefferys.ubu-lts\ny.io.github.jefferysdockers.label-schema-version=1\n");
     text.push_str("z.io.github.jefferysdockers.base-prefix=jefferys.ubu-lts\nz.io.github.jefferysdockers.label-schema-version=1\n");
-    let file = write(&dir, "labels.txt", &text);
+    let file = file_arg(&dir, "labels.txt", &text);
 
     let out = ds01(&["lint", "--labels", &file, "--format", "json"]).run();
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -104,23 +108,13 @@ fn every_label_rule_fires_and_exits_1() {
 
     let out = ds01(&["lint", "--labels", &file]).run();
     assert_eq!(out.code, 1);
-    assert!(
-        out.stdout.contains("L003 legacy-key: aime.mlc.USER: legacy aime.mlc key, read-only: write ds01.user instead\n"),
-        "{}",
-        out.stdout
+    out.stdout_has(
+        "L003 legacy-key: aime.mlc.USER: legacy aime.mlc key, read-only: write ds01.user instead\n",
     );
-    assert!(
-        out.stdout.contains("L001 key-style: aime.mlc.USER: must end with a lowercase letter or digit; may only contain a-z 0-9 . _ / - (legacy key, upper case by history: its replacement is ds01.user)\n"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains(&format!(
-            "L010 version-split: {P}.content-version=\"20.04\""
-        )),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("L001 key-style: aime.mlc.USER: must end with a lowercase letter or digit; may only contain a-z 0-9 . _ / - (legacy key, upper case by history: its replacement is ds01.user)\n");
+    out.stdout_has(&format!(
+        "L010 version-split: {P}.content-version=\"20.04\""
+    ));
     assert!(
         out.stdout.lines().last().unwrap().ends_with(" labels"),
         "{}",
@@ -135,7 +129,7 @@ fn unreadable_input_exits_2() {
     let out = ds01(&["lint", "--labels", missing.to_str().unwrap()]).run();
     assert_eq!(out.code, 2);
     out.fails_with("cannot read");
-    let bad = write(&dir, "bad.txt", "a=1\njust words\n");
+    let bad = file_arg(&dir, "bad.txt", "a=1\njust words\n");
     let out = ds01(&["lint", "--labels", &bad]).run();
     assert_eq!(out.code, 2);
     out.fails_with(&format!(
@@ -151,7 +145,7 @@ fn unreadable_input_exits_2() {
 fn dockerfile_labels_with_lines() {
     let dir = tempfile::tempdir().unwrap();
     let lsv = format!("{P}.label-schema-version");
-    let file = write(
+    let file = file_arg(
         &dir,
         "Dockerfile",
         &format!(
@@ -171,17 +165,6 @@ fn dockerfile_labels_with_lines() {
     );
 }
 
-/// Build FROM scratch with `labels` in the Dockerfile's last LABEL, plus `tail`.
-fn image(cleanup: &mut Cleanup, from: &str, labels: &str, tail: &str) -> String {
-    let ctx = busybox_context(&format!(
-        "FROM {from}\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"true\"]\n{labels}{tail}"
-    ));
-    let name = unique("lint");
-    cleanup.image(name.clone());
-    engine_build(ctx.path(), &name, &[]);
-    name
-}
-
 #[test]
 fn images_and_containers() {
     require_engine!();
@@ -193,13 +176,20 @@ fn images_and_containers() {
             format!(" \"{k}\"=\"{v}\"")
         })
         .collect();
-    let good = image(&mut cleanup, "scratch", &format!("LABEL{label_line}\n"), "");
+    let good = busybox_image(&mut cleanup, "lint", &format!("LABEL{label_line}\n"));
+    // The clean set's 10 labels, plus the fixture's own unique label (which is clean too).
+    assert!(inspect_labels(&good).contains_key(FIXTURE_LABEL));
     let out = ds01(&["lint", &good]).run();
     out.success();
-    assert_eq!(out.stdout, "clean: 10 labels checked\n");
+    assert_eq!(out.stdout, "clean: 11 labels checked\n");
 
     // Last step not a LABEL: the image does not conform.
-    let child = image(&mut cleanup, &good, "", "COPY busybox /bin/child\n");
+    let child = fixture_image(
+        &mut cleanup,
+        "lint",
+        &format!("FROM {good}\nCOPY busybox /bin/child\n"),
+        &[],
+    );
     let out = ds01(&["lint", &child, "--format", "json"]).run();
     assert_eq!(out.code, 1, "{}", out.stderr);
     let json = out.json();
@@ -235,7 +225,8 @@ fn images_and_containers() {
         rule_ids(&out.json()),
         BTreeSet::from(["L001".to_string(), "L003".to_string(), "L006".to_string()])
     );
-    assert_eq!(out.json()["labels"], 12);
+    // The image's 11 (with the fixture label) and the container's 2.
+    assert_eq!(out.json()["labels"], 13);
 
     // Missing image or container: exit 2 (1 means findings), one line.
     let out = ds01(&["lint", &unique("no-such")]).run();

@@ -44,5 +44,5 @@ fn json_lists_every_key_with_its_type() {
 fn unknown_format_is_a_usage_error() {
     let out = ds01(&["schema", "--format", "html"]).run();
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("markdown"), "{}", out.stderr);
+    out.stderr_has("markdown");
 }

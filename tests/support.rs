@@ -28,6 +28,16 @@ pub struct Out {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Out {
+    fn from(output: std::process::Output) -> Self {
+        Out {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Out {
     #[track_caller]
     pub fn success(&self) -> &Self {
@@ -54,6 +64,26 @@ impl Out {
             "expected one error line, got: {}",
             self.stderr
         );
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}: {}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}: {}",
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Self {
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}: {}",
@@ -115,12 +145,7 @@ impl Ds01 {
         if let Some(bytes) = self.stdin.take() {
             child.stdin.take().unwrap().write_all(&bytes).unwrap();
         }
-        let output = child.wait_with_output().unwrap();
-        Out {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        child.wait_with_output().unwrap().into()
     }
 }
 
@@ -129,33 +154,61 @@ pub fn engine_program() -> String {
     std::env::var("DS01_BUILD_ENGINE").unwrap_or_else(|_| "docker".to_string())
 }
 
-/// Whether the engine answers. With `DS01_BUILD_E2E=require`, a missing engine panics instead.
-pub fn engine_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    let up = *AVAILABLE.get_or_init(|| {
-        Command::new(engine_program())
+/// Whether `program info` succeeds (asked once per program and test process).
+fn answers(program: &str) -> bool {
+    static ANSWERS: OnceLock<std::sync::Mutex<BTreeMap<String, bool>>> = OnceLock::new();
+    let mut known = ANSWERS.get_or_init(Default::default).lock().unwrap();
+    *known.entry(program.to_string()).or_insert_with(|| {
+        Command::new(program)
             .arg("info")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
-    });
+    })
+}
+
+/// `answers(program)`; with `DS01_BUILD_E2E=require`, an engine that does not answer panics instead.
+#[track_caller]
+fn available(program: &str) -> bool {
+    let up = answers(program);
     if !up && std::env::var("DS01_BUILD_E2E").as_deref() == Ok("require") {
-        panic!(
-            "DS01_BUILD_E2E=require but `{} info` fails: start the engine (see .ci/run)",
-            engine_program()
-        );
+        panic!("DS01_BUILD_E2E=require but `{program} info` fails: start the engine (see .ci/run)");
     }
     up
 }
 
-/// Start an engine test: returns `false` (and the test should return) when no engine answers and the
-/// engine is not required.
+/// Whether the test engine answers. With `DS01_BUILD_E2E=require`, a missing engine panics instead.
+#[track_caller]
+pub fn engine_available() -> bool {
+    available(&engine_program())
+}
+
+/// Whether podman answers `podman info` (whatever the test engine is). With
+/// `DS01_BUILD_E2E=require` (CI installs podman), a podman that does not answer panics instead.
+#[track_caller]
+pub fn podman_available() -> bool {
+    available("podman")
+}
+
+/// Start an engine test: returns (skipping the test) when no engine answers and the engine is not
+/// required.
 #[macro_export]
 macro_rules! require_engine {
     () => {
         if !$crate::support::engine_available() {
             eprintln!("skipped: no container engine answers (set DS01_BUILD_E2E=require to fail)");
+            return;
+        }
+    };
+}
+
+/// Start a podman test: returns (skipping the test) when podman does not answer and is not required.
+#[macro_export]
+macro_rules! require_podman {
+    () => {
+        if !$crate::support::podman_available() {
+            eprintln!("skipped: podman does not answer (set DS01_BUILD_E2E=require to fail)");
             return;
         }
     };
@@ -172,18 +225,19 @@ pub fn unique(tag: &str) -> String {
     )
 }
 
-/// Run the engine directly with `args`; panics on spawn failure.
+/// Run the test engine directly with `args`; panics on spawn failure.
 pub fn engine(args: &[&str]) -> Out {
-    let output = Command::new(engine_program())
+    engine_with(&engine_program(), args)
+}
+
+/// Run engine `program` (docker, podman) directly with `args`; panics on spawn failure.
+pub fn engine_with(program: &str, args: &[&str]) -> Out {
+    Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .expect("spawn engine");
-    Out {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+        .unwrap_or_else(|e| panic!("spawn {program}: {e}"))
+        .into()
 }
 
 /// The labels of an image or container, from `inspect`'s JSON.
@@ -194,14 +248,35 @@ pub fn inspect_labels(target: &str) -> BTreeMap<String, String> {
     value.unwrap_or_default()
 }
 
-/// Removes, on drop, the containers and images a test registered (by name or ID).
-#[derive(Default)]
+/// Removes, on drop, the containers and images a test registered (by name or ID) from its engine
+/// (the test engine by default).
 pub struct Cleanup {
+    program: String,
     containers: Vec<String>,
     images: Vec<String>,
 }
 
+impl Default for Cleanup {
+    fn default() -> Self {
+        Cleanup::with_engine(&engine_program())
+    }
+}
+
 impl Cleanup {
+    /// Cleanup of what engine `program` (e.g. `podman`, whatever the test engine is) holds.
+    pub fn with_engine(program: &str) -> Self {
+        Cleanup {
+            program: program.to_string(),
+            containers: Vec::new(),
+            images: Vec::new(),
+        }
+    }
+
+    /// The engine program this cleanup removes from.
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
     pub fn container(&mut self, name: impl Into<String>) {
         self.containers.push(name.into());
     }
@@ -214,11 +289,11 @@ impl Cleanup {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for c in &self.containers {
-            let _ = engine(&["rm", "-f", c]);
+            let _ = engine_with(&self.program, &["rm", "-f", c]);
         }
         // Children before parents: remove in reverse order of registration.
         for i in self.images.iter().rev() {
-            let _ = engine(&["rmi", "-f", i]);
+            let _ = engine_with(&self.program, &["rmi", "-f", i]);
         }
     }
 }
@@ -241,14 +316,204 @@ pub fn busybox() -> PathBuf {
     path
 }
 
-/// Build an image straight with the engine (a fixture, not the tool under test).
+/// The label that makes every fixture image unique: `ds01t.fixture=<its name>`. Two fixtures with
+/// the same content would otherwise share one image ID, and one test's cleanup could remove the
+/// image another test is just tagging.
+pub const FIXTURE_LABEL: &str = "ds01t.fixture";
+
+/// Build a fixture image straight with `cleanup`'s engine (not the tool under test): `context`
+/// with `extra` build flags, tagged with a `unique(tag)` name that is registered in `cleanup`
+/// (before the build, so a half-done build is removed too) and returned.
+///
+/// The image is made unique with a `--label` [`FIXTURE_LABEL`] flag; for fixtures whose history
+/// matters use [`fixture_image`], which puts that label at the bottom of the Dockerfile instead.
 #[track_caller]
-pub fn engine_build(context: &Path, tag: &str, extra: &[&str]) -> String {
-    let ctx = context.to_str().unwrap();
-    let mut args = vec!["build", "--network", "none", "-q", "-t", tag];
+pub fn engine_build(cleanup: &mut Cleanup, context: &Path, tag: &str, extra: &[&str]) -> String {
+    let name = unique(tag);
+    let label = format!("{FIXTURE_LABEL}={name}");
+    let mut flags = vec!["--label", label.as_str()];
+    flags.extend_from_slice(extra);
+    build_as(cleanup, context, &name, &flags);
+    name
+}
+
+/// Build `dockerfile` over a busybox context (see [`busybox_context`]) as a unique fixture image,
+/// registered in `cleanup`; returns its name. A `LABEL` [`FIXTURE_LABEL`] line right after the
+/// first `FROM` makes it unique without changing its newest history steps.
+#[track_caller]
+pub fn fixture_image(cleanup: &mut Cleanup, tag: &str, dockerfile: &str, extra: &[&str]) -> String {
+    let name = unique(tag);
+    let mut text = String::new();
+    let mut labelled = false;
+    for line in dockerfile.lines() {
+        text.push_str(line);
+        text.push('\n');
+        if !labelled && line.trim_start().to_uppercase().starts_with("FROM ") {
+            text.push_str(&format!("LABEL {FIXTURE_LABEL}=\"{name}\"\n"));
+            labelled = true;
+        }
+    }
+    assert!(labelled, "fixture Dockerfile without FROM: {dockerfile}");
+    let ctx = busybox_context(&text);
+    build_as(cleanup, ctx.path(), &name, extra);
+    name
+}
+
+/// A FROM-scratch busybox image that `create` accepts (it has a command: `/bin/busybox true`),
+/// followed by `extra_dockerfile_lines`; unique, registered in `cleanup`; returns its name.
+#[track_caller]
+pub fn busybox_image(cleanup: &mut Cleanup, tag: &str, extra_dockerfile_lines: &str) -> String {
+    fixture_image(
+        cleanup,
+        tag,
+        &format!(
+            "FROM scratch\nCOPY busybox /bin/busybox\nCMD [\"/bin/busybox\", \"true\"]\n{extra_dockerfile_lines}"
+        ),
+        &[],
+    )
+}
+
+#[track_caller]
+fn build_as(cleanup: &mut Cleanup, context: &Path, name: &str, extra: &[&str]) {
+    cleanup.image(name);
+    let mut args = vec!["build", "--network", "none", "-q", "-t", name];
     args.extend_from_slice(extra);
-    args.push(ctx);
-    let out = engine(&args);
+    args.push(context.to_str().unwrap());
+    let out = engine_with(cleanup.program(), &args);
     out.success();
-    out.stdout.trim().to_string()
+}
+
+/// Write `text` to `dir/name`, creating parent directories; returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A stand-in engine: a shell script that appends each call's arguments to a log, then runs `body`
+/// (nothing: success with no output). For checking that bad input never reaches the engine, and
+/// for engine states a real engine cannot be put in.
+pub struct FakeEngine {
+    dir: tempfile::TempDir,
+}
+
+impl Default for FakeEngine {
+    fn default() -> Self {
+        FakeEngine::new()
+    }
+}
+
+impl FakeEngine {
+    pub fn new() -> Self {
+        FakeEngine::with_body("")
+    }
+
+    /// A fake engine running the shell code `body` after logging the call.
+    pub fn with_body(body: &str) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("docker");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\n{body}",
+                dir.path().join("calls").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FakeEngine { dir }
+    }
+
+    /// The value for `DS01_BUILD_ENGINE`.
+    pub fn program(&self) -> String {
+        self.dir.path().join("docker").display().to_string()
+    }
+
+    /// A path in the fake's own directory, for `body` to leave marks in.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn called(&self) -> bool {
+        self.path("calls").exists()
+    }
+
+    /// The calls so far, one line of arguments each.
+    pub fn calls(&self) -> String {
+        std::fs::read_to_string(self.path("calls")).unwrap_or_default()
+    }
+
+    /// Run `cmd` against this engine.
+    pub fn run(&self, cmd: Ds01) -> Out {
+        cmd.env("DS01_BUILD_ENGINE", &self.program()).run()
+    }
+}
+
+/// Run `cmd` against a fresh [`FakeEngine`]: it must fail with exit 2 and one stderr line
+/// containing `needle`, and the engine must never have been called.
+#[track_caller]
+pub fn refused_before_engine(cmd: Ds01, needle: &str) -> Out {
+    let fake = FakeEngine::new();
+    let out = fake.run(cmd);
+    assert_eq!(out.code, 2, "{needle}: {}", out.stderr);
+    out.fails_with(needle);
+    assert!(
+        !fake.called(),
+        "the engine was called for bad input: {}",
+        fake.calls()
+    );
+    out
+}
+
+/// The shipped profile chain, root first: (profile, the profile it is built on).
+pub const PROFILE_CHAIN: [(&str, Option<&str>); 3] = [
+    ("ubu-lts", None),
+    ("r-lang", Some("ubu-lts")),
+    ("my-app", Some("r-lang")),
+];
+
+/// Build [`PROFILE_CHAIN`] with `ds01-build build --network none`, each image as `<owner>/<name>`
+/// from a profile extending the shipped one (and `--build-arg BASE=` its base's `latest`), every
+/// tag registered in `cleanup`; returns each build's JSON report, root first.
+#[track_caller]
+pub fn build_profile_chain(cleanup: &mut Cleanup, owner: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reports = Vec::new();
+    for (name, base) in PROFILE_CHAIN {
+        let mut profile = format!(
+            "extends = \"{}\"\nimage = \"{owner}/{name}\"\n",
+            root()
+                .join("profiles")
+                .join(format!("{name}.toml"))
+                .display()
+        );
+        let file = format!("{name}.toml");
+        let mut args = vec![
+            "build",
+            &file,
+            "--format",
+            "json",
+            "--",
+            "--network",
+            "none",
+        ];
+        let base_arg;
+        if let Some(base) = base {
+            profile.push_str(&format!("base-profile = \"{base}\"\n"));
+            base_arg = format!("BASE={owner}/{base}:latest");
+            args.extend(["--build-arg", &base_arg]);
+        }
+        write(dir.path(), &file, &profile);
+        let out = ds01(&args).current_dir(dir.path()).run();
+        cleanup.image(format!("{owner}/{name}:latest"));
+        out.success();
+        let json = out.json();
+        for tag in json["tags"].as_array().unwrap() {
+            cleanup.image(tag.as_str().unwrap());
+        }
+        reports.push(json);
+    }
+    reports
 }

@@ -17,6 +17,7 @@ use crate::cli::{CreateArgs, Interface};
 use crate::engine::{Engine, EngineCommand};
 use crate::identity::{Identity, IdentityError};
 use crate::labels::Labels;
+use crate::operand::{check_operand, Operand, OperandError};
 use crate::schema;
 
 /// Separator between NAME and the owner's uid in AIME container names (`NAME._.UID`).
@@ -64,8 +65,8 @@ pub enum CreateError {
     AimeName { name: String },
     #[error("container name {full:?} breaks Docker's name rule ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$: start with a letter or digit, use letters, digits, '_', '.', '-' (no '#'), at least 2 characters")]
     DockerName { full: String },
-    #[error("IMAGE {image:?} is not an image reference: expected e.g. aimehub/pytorch-2.3 or my-image:tag")]
-    BadImage { image: String },
+    #[error(transparent)]
+    BadImage(OperandError),
     #[error("--owner {owner:?} is for root only: as {invoker} the owner is always you (run through sudo to create for another user)")]
     OwnerNotRoot { owner: String, invoker: String },
     // The cause is in the message (not a `#[source]`) so it is printed once.
@@ -119,7 +120,7 @@ pub fn plan(
     inputs: &Inputs<'_>,
     engine: &Engine,
 ) -> Result<CreatePlan, CreateError> {
-    check_image(&args.image)?;
+    check_operand(Operand::Image, &args.image).map_err(CreateError::BadImage)?;
     // Passthrough first: cheap, and a forged label must be refused whatever else is wrong.
     let scanned = scan_passthrough(&args.passthrough)?;
     check_label_sources(&scanned)?;
@@ -265,15 +266,6 @@ pub fn custom_image(image: &str) -> String {
     } else {
         image.to_string()
     }
-}
-
-fn check_image(image: &str) -> Result<(), CreateError> {
-    if image.is_empty() || image.starts_with('-') || image.chars().any(char::is_whitespace) {
-        return Err(CreateError::BadImage {
-            image: image.into(),
-        });
-    }
-    Ok(())
 }
 
 fn check_flag_value(key: &'static str, value: &str) -> Result<(), CreateError> {
@@ -803,12 +795,24 @@ mod tests {
             assert!(e.contains(needle), "{extra:?}: {e}");
         }
         for bad in ["", "-x", "a b"] {
-            assert!(
-                matches!(check_image(bad), Err(CreateError::BadImage { .. })),
-                "{bad:?}"
-            );
+            let mut bad_args = args(&["img", "--name", "p"]);
+            bad_args.image = bad.into();
+            let inputs = Inputs {
+                invoker: &alice(),
+                root: false,
+                now: now(),
+                ds01_context: None,
+                lookup_user: &lookup,
+            };
+            let result = plan(&bad_args, &inputs, &Engine::new("docker", false));
+            assert!(matches!(result, Err(CreateError::BadImage(_))), "{bad:?}");
         }
-        assert!(check_image("localhost:5000/a/b:1@sha256:00").is_ok());
+        assert!(plan_with(
+            &["localhost:5000/a/b:1@sha256:00", "--name", "p"],
+            false,
+            None
+        )
+        .is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod labels;
 pub mod lineage;
 pub mod lint;
+pub mod operand;
 pub mod ownership;
 pub mod profile;
 pub mod reference;

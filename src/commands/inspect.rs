@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use super::{emit, emit_json, Context};
@@ -15,12 +15,11 @@ use crate::containers::{self, Managed, Namespace, Normalised, Sourced};
 use crate::identity;
 use crate::inspect::{parse_inspect, Inspected};
 use crate::labels::{self, Labels};
+use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
     let target = &args.target;
-    if target.is_empty() || target.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("target {target:?}: expected a container or image name or ID (non-empty, no whitespace)");
-    }
+    check_operand(Operand::Target, target)?;
     let cmd = ctx.engine.command(["inspect", target.as_str()]);
     let objects = parse_inspect(&cmd.output()?)
         .map_err(|e| anyhow!("`{}` printed no inspect JSON array: {e}", cmd.display()))?;

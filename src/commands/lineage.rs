@@ -4,7 +4,7 @@
 //! --no-trunc --format '{{json .CreatedBy}}' IMAGE`; the rest is [`crate::lineage::reconstruct`]. Exit 0 whenever the
 //! report is printed (conformance and problems are in the report; `lint IMAGE` judges them).
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::{emit, emit_json, Context};
@@ -12,9 +12,10 @@ use crate::cli::{Format, LineageArgs};
 use crate::history::{history_args, parse_history, HistoryRow};
 use crate::inspect::{parse_inspect, Inspected};
 use crate::lineage::{reconstruct, Lineage};
+use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: LineageArgs) -> Result<i32> {
-    check_image_ref(&args.image)?;
+    check_operand(Operand::Image, &args.image)?;
     let (image, history) = read_image(ctx, &args.image)?;
     let lineage = reconstruct(&image.labels, &history);
     match args.format {
@@ -37,18 +38,6 @@ struct Report<'a> {
     id: &'a str,
     #[serde(flatten)]
     lineage: &'a Lineage,
-}
-
-/// Refuse an image argument the engine would read as something else (a flag) or that cannot be a
-/// reference, before any engine call.
-pub(super) fn check_image_ref(image: &str) -> Result<()> {
-    if image.is_empty()
-        || image.starts_with('-')
-        || image.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        bail!("image {image:?}: expected an image name, reference or ID (e.g. jefferys/ubu-lts:latest), not empty, not starting with '-', no whitespace");
-    }
-    Ok(())
 }
 
 /// One `image inspect` and one `history` of `image`, run at the same time (the history call is

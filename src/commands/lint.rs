@@ -10,17 +10,18 @@ use std::path::Path;
 use anyhow::{anyhow, Context as _, Result};
 use serde::Serialize;
 
-use super::lineage::{check_image_ref, read_image};
+use super::lineage::read_image;
 use super::{emit, emit_json, Context};
 use crate::cli::{Format, LintArgs};
 use crate::history::HistoryRow;
 use crate::inspect::parse_inspect;
 use crate::lint::{dockerfile_labels, lint, parse_label_file, Finding, Input};
+use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
     let mut history: Vec<HistoryRow> = Vec::new();
     let (source, file, mut input) = if let Some(image) = &args.image {
-        check_image_ref(image)?;
+        check_operand(Operand::Image, image)?;
         let (inspected, rows) = read_image(ctx, image).map_err(not_an_engine_code)?;
         history = rows;
         let input = Input {
@@ -30,8 +31,7 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
         };
         (format!("image {image}"), None, input)
     } else if let Some(container) = &args.container {
-        check_image_ref(container)
-            .map_err(|_| anyhow!("container {container:?}: expected a container name or ID, not empty, not starting with '-', no whitespace"))?;
+        check_operand(Operand::Container, container)?;
         let json = ctx
             .engine
             .command(["container", "inspect", container])

@@ -4,7 +4,7 @@
 //! Text: one line per argument, `CONTAINER<TAB>OWNER<TAB>SOURCE` (`-` and `none` when nobody owns
 //! it); missing containers are named on stderr. Exit 1 when any container is missing or has no owner.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::{emit, emit_json, Context};
@@ -12,11 +12,12 @@ use crate::cli::{Format, OwnerArgs};
 use crate::containers::answers_to;
 use crate::identity;
 use crate::inspect::Inspected;
+use crate::operand::{check_operand, Operand};
 use crate::ownership::{resolve_owner, OwnerSource};
 
 pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     for name in &args.containers {
-        check_name(name)?;
+        check_operand(Operand::Container, name)?;
     }
     let (objects, missing) = super::ps::inspect_containers(ctx, &args.containers)?;
     let missing: Vec<String> = missing.into_iter().map(str::to_string).collect();
@@ -48,13 +49,6 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     } else {
         1
     })
-}
-
-fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("container {name:?}: expected a container name or ID (non-empty, no whitespace)");
-    }
-    Ok(())
 }
 
 /// The owner of one container argument.
@@ -166,8 +160,10 @@ mod tests {
 
     #[test]
     fn names_are_checked_before_any_engine_call() {
+        let check_name = |name| check_operand(Operand::Container, name);
         assert!(check_name("box._.1000").is_ok());
         assert!(check_name("").is_err());
         assert!(check_name("a\nb").is_err());
+        assert!(check_name("-f").is_err());
     }
 }

@@ -5,13 +5,14 @@
 //! `inspect --type container` of all of them (none when there are no containers). Labels come from
 //! inspect's JSON, never from `{{.Labels}}`, which is comma-joined and ambiguous.
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 
 use super::{emit, emit_json, Context};
 use crate::cli::{PsArgs, TableFormat};
 use crate::containers::{self, ContainerView, Scope};
 use crate::identity;
 use crate::inspect::{parse_inspect, Inspected};
+use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
     let scope = scope(&args)?;
@@ -30,19 +31,12 @@ fn scope(args: &PsArgs) -> Result<Scope> {
         return Ok(Scope::All);
     }
     if let Some(user) = &args.user {
-        check_user(user)?;
+        check_operand(Operand::User, user)?;
         return Ok(Scope::User(user.clone()));
     }
     let me = identity::invoking()
         .context("ps: cannot list \"your\" containers (use --user U or --all-users)")?;
     Ok(Scope::User(me.user))
-}
-
-fn check_user(user: &str) -> Result<()> {
-    if user.is_empty() || user.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        bail!("--user {user:?}: expected a login name (non-empty, no whitespace)");
-    }
-    Ok(())
 }
 
 /// Every container's view: `ps -a -q --no-trunc`, then one `inspect` of all IDs. A container removed
@@ -227,6 +221,7 @@ x                 -                  no       -          unmanaged  exited   202
 
     #[test]
     fn user_flag_is_checked() {
+        let check_user = |user| check_operand(Operand::User, user);
         assert!(check_user("alice").is_ok());
         assert!(check_user("").is_err());
         assert!(check_user("a b").is_err());

@@ -492,12 +492,6 @@ pub fn check_label_file(file: &str, text: &str) -> Result<(), CreateError> {
     Ok(())
 }
 
-/// Whether engine stderr reports that the container name is taken (docker: `Conflict. The container
-/// name "/x" is already in use by container ...`; podman: `the container name "x" is already in use`).
-pub fn is_name_conflict(stderr: &str) -> bool {
-    stderr.contains("is already in use")
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -991,17 +985,6 @@ mod tests {
             "ds01.user=x",
         ]);
         assert!(e.contains("sets label \"ds01.user\""), "{e}");
-    }
-
-    #[test]
-    fn name_conflict_detection() {
-        assert!(is_name_conflict(
-            "Error response from daemon: Conflict. The container name \"/a\" is already in use by container \"0123\". You have to remove (or rename) that container to be able to reuse that name."
-        ));
-        assert!(is_name_conflict(
-            "Error: creating container storage: the container name \"a\" is already in use by 0123. You have to remove that container to be able to reuse that name: that name is already in use"
-        ));
-        assert!(!is_name_conflict("Error: No such image: x"));
     }
 
     #[test]

@@ -111,6 +111,30 @@ impl Engine {
         self.kind
     }
 
+    /// Whether a failed `inspect`'s stderr says that a named object does not exist (both engines
+    /// print the objects they found and fail for the rest). docker: `No such object: x`, `No such
+    /// container: x`, `no such image: x`; podman: `no such container x`, `no such object: "x"`,
+    /// `x: image not known`.
+    pub fn is_missing_object_error(&self, stderr: &str) -> bool {
+        let stderr = stderr.to_ascii_lowercase();
+        match self.kind {
+            EngineKind::Docker => stderr.contains("no such "),
+            EngineKind::Podman => {
+                stderr.contains("no such ") || stderr.contains(": image not known")
+            }
+        }
+    }
+
+    /// Whether a failed `create`'s stderr says the container name is taken. docker: `Conflict. The
+    /// container name "/x" is already in use by container "..."`; podman: `the container name "x"
+    /// is already in use by ...`.
+    pub fn is_name_conflict(&self, stderr: &str) -> bool {
+        match self.kind {
+            EngineKind::Docker => stderr.contains("is already in use by container"),
+            EngineKind::Podman => stderr.contains("is already in use"),
+        }
+    }
+
     /// A command `PROGRAM ARGS...`.
     pub fn command<I, S>(&self, args: I) -> EngineCommand
     where
@@ -318,6 +342,41 @@ mod tests {
             Engine::new("/opt/podman-remote", false).kind(),
             EngineKind::Podman
         );
+    }
+
+    #[test]
+    fn missing_objects_in_each_engines_words() {
+        let docker = Engine::new("docker", false);
+        let podman = Engine::new("podman", false);
+        for stderr in [
+            "Error: No such object: x",
+            "Error response from daemon: No such container: x",
+            "Error response from daemon: no such image: x: No such image: x:latest",
+        ] {
+            assert!(docker.is_missing_object_error(stderr), "{stderr}");
+        }
+        for stderr in [
+            "Error: inspecting object: no such container x",
+            "Error: inspecting object: no such object: \"x\"",
+            "Error: inspecting object: x: image not known",
+        ] {
+            assert!(podman.is_missing_object_error(stderr), "{stderr}");
+        }
+        let other = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock";
+        assert!(!docker.is_missing_object_error(other));
+        assert!(!podman.is_missing_object_error(other));
+    }
+
+    #[test]
+    fn name_conflict_in_each_engines_words() {
+        assert!(Engine::new("docker", false).is_name_conflict(
+            "Error response from daemon: Conflict. The container name \"/a\" is already in use by container \"0123\". You have to remove (or rename) that container to be able to reuse that name."
+        ));
+        assert!(Engine::new("podman", false).is_name_conflict(
+            "Error: creating container storage: the container name \"a\" is already in use by 0123. You have to remove that container to be able to reuse that name: that name is already in use"
+        ));
+        assert!(!Engine::new("docker", false).is_name_conflict("Error: No such image: x"));
+        assert!(!Engine::new("podman", false).is_name_conflict("Error: x: image not known"));
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
     let id = match plan.command.output() {
         Ok(stdout) => stdout.trim().to_string(),
         Err(err) => {
-            let conflict = matches!(&err, EngineError::Failed { stderr, .. } if create::is_name_conflict(stderr));
+            let conflict = matches!(&err, EngineError::Failed { stderr, .. } if ctx.engine.is_name_conflict(stderr));
             let err = anyhow::Error::new(err);
             return Err(if conflict {
                 err.context(format!(

@@ -6,27 +6,22 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use serde::Serialize;
 
-use super::{emit, emit_json, Context};
+use super::{emit, emit_json, inspect_objects, Context, Kind};
 use crate::cli::{Format, InspectArgs};
 use crate::containers::{self, Managed, Namespace, Normalised, Sourced};
 use crate::identity;
-use crate::inspect::{parse_inspect, Inspected};
+use crate::inspect::Inspected;
 use crate::labels::{self, Labels};
 use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
     let target = &args.target;
     check_operand(Operand::Target, target)?;
-    let cmd = ctx.engine.command(["inspect", target.as_str()]);
-    let objects = parse_inspect(&cmd.output()?)
-        .map_err(|e| anyhow!("`{}` printed no inspect JSON array: {e}", cmd.display()))?;
-    let object = objects
-        .first()
-        .ok_or_else(|| anyhow!("`{}` printed no object for {target:?}", cmd.display()))?;
-    let view = describe(target, object, identity::user_by_uid);
+    let object = inspect_objects(ctx, Kind::Any, std::slice::from_ref(target))?.into_one()?;
+    let view = describe(target, &object, identity::user_by_uid);
     match args.format {
         Format::Json => emit_json(&view)?,
         Format::Text => emit(text(&view))?,

@@ -7,10 +7,10 @@
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::{emit, emit_json, Context};
+use super::{emit, emit_json, inspect_objects, Context, Inspection, Kind};
 use crate::cli::{Format, LineageArgs};
 use crate::history::{history_args, parse_history, HistoryRow};
-use crate::inspect::{parse_inspect, Inspected};
+use crate::inspect::Inspected;
 use crate::lineage::{reconstruct, Lineage};
 use crate::operand::{check_operand, Operand};
 
@@ -45,22 +45,17 @@ struct Report<'a> {
 /// image ID names one image for sure, a tag moved by a concurrent build between the two calls
 /// could mix two images (rerun).
 pub(super) fn read_image(ctx: &Context, image: &str) -> Result<(Inspected, Vec<HistoryRow>)> {
-    let inspect = ctx.engine.command(["image", "inspect", image]);
     let history = ctx.engine.command(history_args(image));
-    let (json, text) = std::thread::scope(|scope| {
+    let names = [image.to_string()];
+    let (inspected, text) = std::thread::scope(|scope| {
         let text = scope.spawn(|| history.output());
-        let json = inspect.output();
+        let inspected = inspect_objects(ctx, Kind::Image, &names).and_then(Inspection::into_one);
         (
-            json,
+            inspected,
             text.join().expect("the history thread does not panic"),
         )
     });
-    let json = json.with_context(|| format!("cannot inspect image {image:?}"))?;
-    let inspected = parse_inspect(&json)
-        .with_context(|| format!("cannot parse `image inspect {image}` output"))?
-        .into_iter()
-        .next()
-        .with_context(|| format!("`image inspect {image}` printed no image"))?;
+    let inspected = inspected.with_context(|| format!("cannot inspect image {image:?}"))?;
     let text = text.with_context(|| format!("cannot read the history of image {image:?}"))?;
     let history = parse_history(&text)?;
     Ok((inspected, history))

@@ -7,42 +7,36 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::lineage::read_image;
-use super::{emit, emit_json, Context};
+use super::{emit, emit_json, inspect_objects, Context, Inspection, Kind};
 use crate::cli::{Format, LintArgs};
 use crate::history::HistoryRow;
-use crate::inspect::parse_inspect;
 use crate::lint::{dockerfile_labels, lint, parse_label_file, Finding, Input};
 use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
-    let mut history: Vec<HistoryRow> = Vec::new();
-    let (source, file, mut input) = if let Some(image) = &args.image {
+    // Only an image source has a history; `input` borrows it.
+    let history: Vec<HistoryRow>;
+    let (source, file, input) = if let Some(image) = &args.image {
         check_operand(Operand::Image, image)?;
-        let (inspected, rows) = read_image(ctx, image).map_err(not_an_engine_code)?;
+        let (inspected, rows) = read_image(ctx, image).map_err(LintSourceError)?;
         history = rows;
         let input = Input {
             labels: inspected.labels,
             complete: true,
+            history: Some(&history),
             ..Input::default()
         };
         (format!("image {image}"), None, input)
     } else if let Some(container) = &args.container {
         check_operand(Operand::Container, container)?;
-        let json = ctx
-            .engine
-            .command(["container", "inspect", container])
-            .output()
+        let inspected = inspect_objects(ctx, Kind::Container, std::slice::from_ref(container))
+            .and_then(Inspection::into_one)
             .with_context(|| format!("cannot inspect container {container:?}"))
-            .map_err(not_an_engine_code)?;
-        let inspected = parse_inspect(&json)
-            .with_context(|| format!("cannot parse `container inspect {container}` output"))?
-            .into_iter()
-            .next()
-            .with_context(|| format!("`container inspect {container}` printed no container"))?;
+            .map_err(LintSourceError)?;
         let input = Input {
             labels: inspected.labels,
             complete: true,
@@ -75,9 +69,6 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
     } else {
         unreachable!("clap requires one source")
     };
-    if args.image.is_some() {
-        input.history = Some(&history);
-    }
     let findings = lint(&input);
     match args.format {
         Format::Json => {
@@ -91,6 +82,24 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
         Format::Text => emit(text(&findings, file.as_deref(), input.labels.len()))?,
     }
     Ok(if findings.is_empty() { 0 } else { 1 })
+}
+
+/// A label source `lint` cannot read: a missing image or container. Its exit code is 2 even when an
+/// engine failed (see [`super::error_exit_code`]): for `lint`, 1 means findings. Displays as the error
+/// it wraps, whose causes follow in the chain.
+#[derive(Debug)]
+pub struct LintSourceError(pub anyhow::Error);
+
+impl std::fmt::Display for LintSourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for LintSourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 #[derive(Serialize)]
@@ -122,10 +131,4 @@ fn text(findings: &[Finding], file: Option<&str>, labels: usize) -> String {
 
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// Keep the message, drop the engine's exit code: for `lint`, 1 means findings, so a source that
-/// cannot be read exits 2.
-fn not_an_engine_code(err: anyhow::Error) -> anyhow::Error {
-    anyhow!("{err:#}")
 }

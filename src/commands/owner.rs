@@ -7,7 +7,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{emit, emit_json, Context};
+use super::{emit, emit_json, inspect_objects, Context, Kind};
 use crate::cli::{Format, OwnerArgs};
 use crate::containers::answers_to;
 use crate::identity;
@@ -19,9 +19,13 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     for name in &args.containers {
         check_operand(Operand::Container, name)?;
     }
-    let (objects, missing) = super::ps::inspect_containers(ctx, &args.containers)?;
-    let missing: Vec<String> = missing.into_iter().map(str::to_string).collect();
-    let report = report(&args.containers, &objects, &missing, identity::user_by_uid);
+    let found = inspect_objects(ctx, Kind::Container, &args.containers)?;
+    let report = report(
+        &args.containers,
+        &found.objects,
+        &found.missing,
+        identity::user_by_uid,
+    );
     match args.format {
         Format::Json => emit_json(&report)?,
         Format::Text => emit(text(&report))?,

@@ -5,13 +5,12 @@
 //! `inspect --type container` of all of them (none when there are no containers). Labels come from
 //! inspect's JSON, never from `{{.Labels}}`, which is comma-joined and ambiguous.
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{Context as _, Result};
 
-use super::{emit, emit_json, Context};
+use super::{emit, emit_json, inspect_objects, Context, Kind};
 use crate::cli::{PsArgs, TableFormat};
 use crate::containers::{self, ContainerView, Scope};
 use crate::identity;
-use crate::inspect::{parse_inspect, Inspected};
 use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
@@ -50,8 +49,10 @@ pub(super) fn all_containers(ctx: &Context) -> Result<Vec<ContainerView>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (objects, _vanished) = inspect_containers(ctx, &ids)?;
-    Ok(objects
+    // A container removed between the two calls is missing: skipped.
+    let found = inspect_objects(ctx, Kind::Container, &ids)?;
+    Ok(found
+        .objects
         .iter()
         .map(|o| containers::view(o, identity::user_by_uid))
         .collect())
@@ -65,39 +66,6 @@ fn parse_ids(stdout: &str) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-/// ONE `inspect --type container` of `queries` (names or IDs). Returns the objects found and the
-/// queries that matched nothing: docker (exit 1, "No such object") and podman (exit 125, "no such
-/// container") print what they found and fail for the rest; that failure is reported as missing
-/// queries, any other failure is the engine's error.
-pub(super) fn inspect_containers<'a>(
-    ctx: &Context,
-    queries: &'a [String],
-) -> Result<(Vec<Inspected>, Vec<&'a str>)> {
-    let mut argv = vec!["inspect".to_string(), "--type".into(), "container".into()];
-    argv.extend(queries.iter().cloned());
-    let cmd = ctx.engine.command(argv);
-    let captured = cmd.capture()?;
-    let parsed = parse_inspect(&captured.stdout);
-    if captured.code == 0 {
-        let objects = parsed
-            .map_err(|e| anyhow!("`{}` printed no inspect JSON array: {e}", cmd.display()))?;
-        let missing = containers::unmatched(queries, &objects);
-        return Ok((objects, missing));
-    }
-    let no_such = captured.stderr.to_lowercase().contains("no such");
-    match parsed {
-        Ok(objects) if no_such => {
-            let missing = containers::unmatched(queries, &objects);
-            if missing.is_empty() {
-                Err(cmd.failure(captured).into())
-            } else {
-                Ok((objects, missing))
-            }
-        }
-        _ => Err(cmd.failure(captured).into()),
-    }
 }
 
 /// The `ps` table: a header and one aligned row per container.
@@ -167,6 +135,7 @@ fn short_time(created: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::containers::view;
+    use crate::inspect::Inspected;
 
     #[test]
     fn ids_one_a_line() {

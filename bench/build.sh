@@ -6,22 +6,14 @@
 #   2. rebuild after one label change: --label-mode dockerfile vs args, against a fully cached build;
 #   3. unchanged rebuild: steps re-run and whether the image ID is kept.
 #
-# Needs: cargo, hyperfine, a running docker engine. Usage: bench/build.sh [RUNS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Needs: cargo, hyperfine, jq, a running docker engine (legacy builder). Usage: bench/build.sh [RUNS]
+export DS01_BUILD_ENGINE=docker
+source "$(dirname "$0")/lib.sh"
 runs="${1:-15}"
-cargo build --release --locked -q
-bin="$PWD/target/release/ds01-build"
-work="$(mktemp -d)"
 owner="ds01bench-$$"
-cleanup() {
+bench_cleanup() {
   docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$owner/" | xargs -r docker rmi -f >/dev/null 2>&1 || true
-  rm -rf "$work"
 }
-trap cleanup EXIT
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-now_ms() { date +%s%3N; }
 
 # --- 1. label computation ---------------------------------------------------------------------
 cat > "$work/seed-labels.sh" <<'SEED'
@@ -55,12 +47,10 @@ chmod +x "$work/seed-labels.sh"
 hyperfine -N --warmup 5 --runs $((runs * 4)) --export-json "$work/labels.json" \
   -n ds01-build "$bin build ubu-lts --dry-run --format json" \
   -n bash-seed "$work/seed-labels.sh" >/dev/null
-read -r ours bash_t < <(python3 -c '
-import json,sys
-r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}
-print(r["ds01-build"]["median"]*1000, r["bash-seed"]["median"]*1000)' "$work/labels.json")
-printf 'label computation incl. git (median of %d): ds01-build %.2f ms, bash seed %.2f ms, ratio %.3fx\n' \
-  $((runs * 4)) "$ours" "$bash_t" "$(echo "$ours / $bash_t" | bc -l)"
+ours=$(hf_median_ms "$work/labels.json" ds01-build)
+bash_t=$(hf_median_ms "$work/labels.json" bash-seed)
+printf 'label computation incl. git (median of %d): ds01-build %.2f ms, bash seed %.2f ms, ratio %sx\n' \
+  $((runs * 4)) "$ours" "$bash_t" "$(ratio "$ours" "$bash_t")"
 
 # --- 2. rebuild after one label change -------------------------------------------------------
 build() { # mode value -> prints "ms steps id"
@@ -91,10 +81,10 @@ for mode in dockerfile args; do
   changed=$(median < "$work/$mode.changed"); cached=$(median < "$work/$mode.cached")
   steps=$(sort -n "$work/$mode.steps" | uniq | tr '\n' ' ')
   printf 'rebuild after one label change, %-10s (median of %d): %s ms, steps re-run: %s; fully cached %s ms; ratio %.2fx\n' \
-    "$mode" "$runs" "$changed" "$steps" "$cached" "$(echo "$changed / $cached" | bc -l)"
+    "$mode" "$runs" "$changed" "$steps" "$cached" "$(ratio "$changed" "$cached")"
 done
 printf 'dockerfile vs args mode after a label change: %.2fx\n' \
-  "$(echo "$(median < "$work/dockerfile.changed") / $(median < "$work/args.changed")" | bc -l)"
+  "$(ratio "$(median < "$work/dockerfile.changed")" "$(median < "$work/args.changed")")"
 
 # --- 3. unchanged rebuild --------------------------------------------------------------------
 read -r _ _ id1 < <(build dockerfile same)

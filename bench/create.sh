@@ -6,27 +6,15 @@
 # medians and the ratio ds01-build / docker (target <= 1.05).
 #
 # Needs: cargo, jq, /bin/busybox, a running docker engine. Usage: bench/create.sh [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+export DS01_BUILD_ENGINE=docker
+source "$(dirname "$0")/lib.sh"
 rounds="${1:-40}"
-cargo build --release --locked -q
-bin="$PWD/target/release/ds01-build"
-work="$(mktemp -d)"
 tag="ds01bench-create-$$"
 image="$tag:img"
-cleanup() {
+bench_cleanup() {
   docker ps -aq --filter "label=ds01.image=$image" | xargs -r docker rm -f >/dev/null 2>&1 || true
-  docker rmi -f "$image" >/dev/null 2>&1 || true
-  rm -rf "$work"
 }
-trap cleanup EXIT
-
-cp /bin/busybox "$work/busybox"
-printf 'FROM scratch\nCOPY busybox /bin/sh\nCMD ["/bin/sh"]\n' >"$work/Dockerfile"
-docker build --network none -q -t "$image" "$work" >/dev/null 2>&1
-
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-now_ns() { date +%s%N; }
+busybox_image "$image"
 
 # The plain command: exactly the argv ds01-build runs, with a placeholder name substituted per run.
 mapfile -t plain < <("$bin" create "$image" --name PLACEHOLDER --exact-name --dry-run --format json \
@@ -65,4 +53,4 @@ m_docker=$(printf '%s\n' "${docker_ms[@]}" | median)
 echo "rounds: $rounds (interleaved), times in microseconds, median"
 printf 'ds01-build create : %8.0f us\n' "$m_ours"
 printf 'docker create     : %8.0f us\n' "$m_docker"
-awk -v a="$m_ours" -v b="$m_docker" 'BEGIN { printf "ratio             : %.3fx (target <= 1.05x)\n", a / b }'
+echo "ratio             : $(ratio "$m_ours" "$m_docker")x (target <= 1.05x)"

@@ -7,26 +7,13 @@
 # by a shell script (lineage runs them at the same time), and the ratio, all from this one run.
 # Target: lineage < 100 ms.
 #
-# Needs: cargo, hyperfine, python3, a running engine (DS01_BUILD_ENGINE, default docker).
+# Needs: cargo, hyperfine, jq, python3, a running engine (DS01_BUILD_ENGINE, default docker).
 # Usage: bench/lineage.sh [RUNS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 runs="${1:-30}"
-engine="${DS01_BUILD_ENGINE:-docker}"
 images=20
 per_image=25
-cargo build --release --locked -q
-bin="$PWD/target/release/ds01-build"
-work="$(mktemp -d)"
 stem="ds01bench-lineage-$$"
-built=()
-cleanup() {
-  for ((i = ${#built[@]} - 1; i >= 0; i--)); do
-    "$engine" rmi -f "${built[i]}" >/dev/null 2>&1 || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 # --- the chain --------------------------------------------------------------------------------
 mkdir "$work/ctx"
@@ -46,7 +33,7 @@ for ((i = 1; i <= images; i++)); do
     printf ' \\\n      "%s.%s.label-schema-version"="0.0.1"\n' "$prefix" "$ns"
   } > "$work/Dockerfile"
   name="$stem-$i"
-  built+=("$name")
+  bench_images+=("$name")
   "$engine" build -q --network none -t "$name" -f "$work/Dockerfile" "$work/ctx" >/dev/null 2>&1
   parent="$name"
   base="$prefix"
@@ -79,12 +66,13 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/t.json" \
   -n two-engine-calls "$work/floor.sh" \
   -n image-inspect "$engine image inspect $top" \
   -n history "$engine history --no-trunc --format '{{json .CreatedBy}}' $top" >/dev/null
-python3 - "$work/t.json" <<'PY'
-import json, sys
-r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
-text, js, floor = r["lineage-text"], r["lineage-json"], r["two-engine-calls"]
-print(f"median lineage (text):             {text:7.1f} ms   target < 100 ms: {'met' if text < 100 else 'MISSED'}")
-print(f"median lineage (json):             {js:7.1f} ms")
-print(f"median two calls in a row (bash):  {floor:7.1f} ms   (image inspect {r['image-inspect']:.1f} ms, history {r['history']:.1f} ms)")
-print(f"ratio lineage / two calls in a row: {text / floor:6.2f}x  (lineage runs them at the same time)")
-PY
+median_of() { hf_median_ms "$work/t.json" "$1"; }
+text=$(median_of lineage-text)
+floor=$(median_of two-engine-calls)
+printf 'median lineage (text):             %7.1f ms   target < 100 ms: %s\n' "$text" \
+  "$(awk -v t="$text" 'BEGIN { print (t < 100) ? "met" : "MISSED" }')"
+printf 'median lineage (json):             %7.1f ms\n' "$(median_of lineage-json)"
+printf 'median two calls in a row (bash):  %7.1f ms   (image inspect %.1f ms, history %.1f ms)\n' \
+  "$floor" "$(median_of image-inspect)" "$(median_of history)"
+printf 'ratio lineage / two calls in a row: %6.2fx  (lineage runs them at the same time)\n' \
+  "$(ratio "$text" "$floor")"

@@ -3,35 +3,26 @@
 # resolves owners the way DS01's scripts do (docker-utils.sh ds01_get_container_owner: for each
 # container one `docker inspect` of ds01.user, then a second of aime.mlc.USER when that is empty).
 #
-# Creates 200 and then 1000 containers with plain `docker create` (FROM scratch busybox image, a mix
-# of ds01.*-only, legacy-only and mixed labels; names ds01bench-ps-PID-N), times both readers with
-# hyperfine, prints medians, the ratio, each reader's engine-call count, and checks that both resolve
+# Creates 200 and then 1000 containers (or the SIZES given) with plain `docker create` (FROM scratch
+# busybox image, a mix of ds01.*-only, legacy-only and mixed labels; names ds01bench-ps-PID-N),
+# times both readers with hyperfine, prints medians, the ratio, each reader's engine-call count, and checks that both resolve
 # the same owners. Everything it created is removed at the end.
 #
 # Needs: cargo, hyperfine, jq, /bin/busybox, a running docker engine.
-# Usage: bench/ps.sh [OURS_RUNS] [BASELINE_RUNS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Usage: bench/ps.sh [OURS_RUNS] [BASELINE_RUNS] [SIZES...]  (container counts; default 200 1000)
+export DS01_BUILD_ENGINE=docker
+source "$(dirname "$0")/lib.sh"
 ours_runs="${1:-10}"
 base_runs="${2:-3}"
-cargo build --release --locked -q
-bin="$PWD/target/release/ds01-build"
-work="$(mktemp -d)"
+sizes=("${@:3}")
+((${#sizes[@]})) || sizes=(200 1000)
 prefix="ds01bench-ps-$$"
 image="$prefix-img"
-export DS01_BUILD_ENGINE=docker
 
-cleanup() {
+bench_cleanup() {
   docker ps -a -q --filter "name=^$prefix-" | xargs -r -n 100 docker rm -f >/dev/null 2>&1 || true
-  docker rmi -f "$image" >/dev/null 2>&1 || true
-  rm -rf "$work"
 }
-trap cleanup EXIT
-
-mkdir "$work/ctx"
-cp /bin/busybox "$work/ctx/"
-printf 'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "true"]\n' >"$work/ctx/Dockerfile"
-docker build --network none -q -t "$image" "$work/ctx" >/dev/null 2>&1
+busybox_image "$image"
 
 # Container i gets: 0 ds01.* only, 1 legacy only, 2 both, 3 legacy only with an empty ds01.user.
 create_one() {
@@ -78,20 +69,18 @@ done
 BASH
 chmod +x "$work/baseline.sh"
 
-median_ms() { jq -r ".results[] | select(.command == \"$2\") | .median * 1000" "$1"; }
-
 echo "ds01-build ps --all-users vs DS01's bash owner fallback (docker $(docker version --format '{{.Server.Version}}'), $(nproc) cores)"
 printf '%-11s %-8s %-13s %-13s %-7s %-22s %s\n' containers total ds01-build bash ratio "engine calls ours/bash" "owners agree"
-for n in 200 1000; do
+for n in "${sizes[@]}"; do
   grow_to "$n"
   total=$(docker ps -a -q | wc -l)
   hyperfine -N --warmup 1 --runs "$ours_runs" --export-json "$work/ours-$n.json" \
     -n ours "$bin ps --all-users --format json" >/dev/null
   hyperfine --warmup 0 --runs "$base_runs" --export-json "$work/bash-$n.json" \
     -n bash "$work/baseline.sh" >/dev/null
-  ours=$(median_ms "$work/ours-$n.json" ours)
-  bash_t=$(median_ms "$work/bash-$n.json" bash)
-  ratio=$(awk -v a="$bash_t" -v b="$ours" 'BEGIN { printf "%.1f", a / b }')
+  ours=$(hf_median_ms "$work/ours-$n.json" ours)
+  bash_t=$(hf_median_ms "$work/bash-$n.json" bash)
+  ratio=$(printf '%.1f' "$(ratio "$bash_t" "$ours")")
   calls=$("$bin" -v ps --all-users --format json 2>&1 >/dev/null | grep -c '^+ ')
   # The baseline's calls: one ps, one inspect per container, one more where ds01.user is empty.
   bash_calls=$(bash -x "$work/baseline.sh" 2>&1 >/dev/null | grep -c '^++* docker ')

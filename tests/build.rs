@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use std::path::Path;
+
 use crate::support::{
     self, ds01, engine, inspect_labels, refused_before_engine, root, unique, write, Cleanup,
     FakeEngine, Out,
@@ -63,21 +65,24 @@ fn argv_of(json: &Value) -> Vec<String> {
     serde_json::from_value(json["argv"].clone()).expect("argv array of strings")
 }
 
+/// `build ubu-lts ARGS --dry-run --format json [-- PASSTHROUGH]` at the seed's build time; its JSON.
+#[track_caller]
+fn ubu_lts_dry_run(args: &[&str], passthrough: &[&str]) -> Value {
+    let mut argv = vec!["build", "ubu-lts"];
+    argv.extend_from_slice(args);
+    argv.extend(["--dry-run", "--format", "json"]);
+    if !passthrough.is_empty() {
+        argv.push("--");
+        argv.extend_from_slice(passthrough);
+    }
+    let out = ds01(&argv).env("SOURCE_DATE_EPOCH", "1599884586").run();
+    out.success();
+    out.json()
+}
+
 #[test]
 fn golden_seed_labels() {
-    let out = ds01(&[
-        "build",
-        "ubu-lts",
-        "--tag",
-        "2020.09.03-0.0.1",
-        "--dry-run",
-        "--format",
-        "json",
-    ])
-    .env("SOURCE_DATE_EPOCH", "1599884586")
-    .run();
-    out.success();
-    let json = out.json();
+    let json = ubu_lts_dry_run(&["--tag", "2020.09.03-0.0.1"], &[]);
     let labels = labels_of(&json);
     for (leaf, value) in SEED_LABELS {
         let key = format!("{NS}.{leaf}");
@@ -117,23 +122,10 @@ fn golden_seed_labels() {
 
 #[test]
 fn args_mode_passes_one_label_flag_per_key_sorted() {
-    let out = ds01(&[
-        "build",
-        "ubu-lts",
-        "--tag",
-        "2020.09.03-0.0.1",
-        "--label-mode",
-        "args",
-        "--dry-run",
-        "--format",
-        "json",
-        "--",
-        "--pull=false",
-    ])
-    .env("SOURCE_DATE_EPOCH", "1599884586")
-    .run();
-    out.success();
-    let json = out.json();
+    let json = ubu_lts_dry_run(
+        &["--tag", "2020.09.03-0.0.1", "--label-mode", "args"],
+        &["--pull=false"],
+    );
     let argv = argv_of(&json);
     let flags: Vec<&String> = argv
         .windows(2)
@@ -153,22 +145,11 @@ fn args_mode_passes_one_label_flag_per_key_sorted() {
 #[test]
 fn label_flags_override_and_sort() {
     let key = format!("{NS}.vendor");
-    let out = ds01(&[
-        "build",
-        "ubu-lts",
-        "--tag",
-        "1-2",
-        "--label",
-        &format!("{key}=Someone else"),
-        "--label",
-        "aaa.first=1",
-        "--dry-run",
-        "--format",
-        "json",
-    ])
-    .run();
-    out.success();
-    let json = out.json();
+    let vendor = format!("{key}=Someone else");
+    let json = ubu_lts_dry_run(
+        &["--tag", "1-2", "--label", &vendor, "--label", "aaa.first=1"],
+        &[],
+    );
     let labels = labels_of(&json);
     assert_eq!(labels[&key], "Someone else");
     let tail = json["dockerfile_tail"].as_str().unwrap();
@@ -401,16 +382,37 @@ fn args_mode_builds_one_label_step_per_key() {
     assert_eq!(label_rows, labels.len());
 }
 
+/// In `dir` (a build context), a `p.toml` building `dir` as `repo` FROM scratch, plus `extra_toml`;
+/// then `ds01-build build p.toml --tag 1-1 ARGS` there, its three tags registered in `cleanup`.
+fn build_context(
+    cleanup: &mut Cleanup,
+    dir: &Path,
+    repo: &str,
+    extra_toml: &str,
+    args: &[&str],
+) -> Out {
+    write(
+        dir,
+        "p.toml",
+        &format!(
+            "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\n{extra_toml}",
+            dir.display()
+        ),
+    );
+    let mut argv = vec!["build", "p.toml", "--tag", "1-1"];
+    argv.extend_from_slice(args);
+    let out = ds01(&argv).current_dir(dir).run();
+    for tag in ["latest", "1", "1-1"] {
+        cleanup.image(format!("{repo}:{tag}"));
+    }
+    out
+}
+
 #[test]
 fn tricky_values_round_trip_byte_exact() {
     require_engine!();
     let dir = support::busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n");
     let repo = format!("{}/tricky", unique("tricky"));
-    let profile = format!(
-        "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\ndescription = '$HOME ${{{{X}}}} \"q\" \\ `b` ünï €'\n",
-        dir.path().display()
-    );
-    write(dir.path(), "p.toml", &profile);
     let values = [
         ("t.dollar", "$HOME ${X} $"),
         ("t.quotes", "\"double\" 'single'"),
@@ -420,19 +422,19 @@ fn tricky_values_round_trip_byte_exact() {
         ("t.newline", "line1\nline2"),
         ("t.equals", "a=b=c"),
     ];
-    let mut args: Vec<String> = ["build", "p.toml", "--tag", "1-1", "--format", "json"]
-        .map(String::from)
-        .to_vec();
-    for (k, v) in values {
-        args.push("--label".into());
-        args.push(format!("{k}={v}"));
+    let flags: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut args = vec!["--format", "json"];
+    for flag in &flags {
+        args.extend(["--label", flag.as_str()]);
     }
     let mut cleanup = Cleanup::default();
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = ds01(&argv).current_dir(dir.path()).run();
-    for tag in ["latest", "1", "1-1"] {
-        cleanup.image(format!("{repo}:{tag}"));
-    }
+    let out = build_context(
+        &mut cleanup,
+        dir.path(),
+        &repo,
+        "description = '$HOME ${{X}} \"q\" \\ `b` ünï €'\n",
+        &args,
+    );
     out.success();
     let json = out.json();
     let inspected = inspect_labels(json["id"].as_str().unwrap());
@@ -455,30 +457,19 @@ fn escape_directive_is_honoured() {
     require_engine!();
     let dir = support::busybox_context("# escape=`\nFROM scratch\nCOPY busybox /bin/busybox\n");
     let repo = format!("{}/escape", unique("escape"));
-    write(
-        dir.path(),
-        "p.toml",
-        &format!(
-            "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\n",
-            dir.path().display()
-        ),
-    );
     let mut cleanup = Cleanup::default();
-    let out = ds01(&[
-        "build",
-        "p.toml",
-        "--tag",
-        "1-1",
-        "--format",
-        "json",
-        "--label",
-        "t.v=back`tick \\slash $D \"q\"",
-    ])
-    .current_dir(dir.path())
-    .run();
-    for tag in ["latest", "1", "1-1"] {
-        cleanup.image(format!("{repo}:{tag}"));
-    }
+    let out = build_context(
+        &mut cleanup,
+        dir.path(),
+        &repo,
+        "",
+        &[
+            "--format",
+            "json",
+            "--label",
+            "t.v=back`tick \\slash $D \"q\"",
+        ],
+    );
     out.success();
     let json = out.json();
     let inspected = inspect_labels(json["id"].as_str().unwrap());
@@ -498,29 +489,13 @@ fn dockerignore_applies_as_with_a_dockerfile_path() {
     let mut cleanup = Cleanup::default();
     for mode in ["dockerfile", "args"] {
         let repo = format!("{}/ignore", unique(mode));
-        write(
+        let out = build_context(
+            &mut cleanup,
             dir.path(),
-            "p.toml",
-            &format!(
-                "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\n",
-                dir.path().display()
-            ),
+            &repo,
+            "",
+            &["--format", "json", "--label-mode", mode],
         );
-        let out = ds01(&[
-            "build",
-            "p.toml",
-            "--tag",
-            "1-1",
-            "--format",
-            "json",
-            "--label-mode",
-            mode,
-        ])
-        .current_dir(dir.path())
-        .run();
-        for tag in ["latest", "1", "1-1"] {
-            cleanup.image(format!("{repo}:{tag}"));
-        }
         out.success();
         let container = unique(mode);
         cleanup.container(container.clone());
@@ -539,26 +514,14 @@ fn engine_exit_code_passes_through() {
         "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"sh\", \"-c\", \"exit 7\"]\n",
     );
     let repo = format!("{}/fails", unique("exit"));
-    write(
+    let mut cleanup = Cleanup::default();
+    let out = build_context(
+        &mut cleanup,
         dir.path(),
-        "p.toml",
-        &format!(
-            "image = \"{repo}\"\nbase-prefix = \"scratch\"\ncontext = \"{}\"\n",
-            dir.path().display()
-        ),
+        &repo,
+        "",
+        &["--", "--network", "none", "--force-rm"],
     );
-    let out = ds01(&[
-        "build",
-        "p.toml",
-        "--tag",
-        "1-1",
-        "--",
-        "--network",
-        "none",
-        "--force-rm",
-    ])
-    .current_dir(dir.path())
-    .run();
     assert_eq!(out.code, 7, "{}", out.stderr);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
     out.stderr_has("exited with code 7");

@@ -64,31 +64,18 @@ impl Out {
             "expected one error line, got: {}",
             self.stderr
         );
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}: {}",
-            self.stderr
-        );
-        self
+        self.stderr_has(needle)
     }
 
     #[track_caller]
     pub fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stdout.contains(needle),
-            "stdout lacks {needle:?}: {}",
-            self.stdout
-        );
+        assert_has("stdout", &self.stdout, needle);
         self
     }
 
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}: {}",
-            self.stderr
-        );
+        assert_has("stderr", &self.stderr, needle);
         self
     }
 
@@ -97,6 +84,11 @@ impl Out {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
+}
+
+#[track_caller]
+fn assert_has(stream: &str, text: &str, needle: &str) {
+    assert!(text.contains(needle), "{stream} lacks {needle:?}: {text}");
 }
 
 /// `ds01-build ARGS...`, run from the project root with the engine chosen for the tests.

@@ -280,13 +280,8 @@ pub fn unmatched<'a>(queries: &'a [String], objects: &[Inspected]) -> Vec<&'a st
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::inspect::test_support::obj;
+    use crate::labels::from_pairs as labels;
 
     fn no_passwd(_: u32) -> Option<String> {
         None
@@ -426,10 +421,8 @@ mod tests {
     fn inspected(name: &str, pairs: &[(&str, &str)]) -> Inspected {
         Inspected {
             id: format!("id-{name}"),
-            name: name.into(),
             state: "created".into(),
-            labels: labels(pairs),
-            ..Inspected::default()
+            ..obj(name, pairs)
         }
     }
 

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::cli::{CreateArgs, Interface};
 use crate::engine::{Engine, EngineCommand};
 use crate::identity::{Identity, IdentityError};
-use crate::labels::Labels;
+use crate::labels::{self, Labels};
 use crate::operand::{check_operand, Operand, OperandError};
 use crate::schema;
 
@@ -441,7 +441,7 @@ pub fn scan_passthrough(args: &[String]) -> Result<Vec<LabelSource>, CreateError
     Ok(found)
 }
 
-/// The key of a label argument or label-file line: up to the first `=`.
+/// The key of a label argument: up to the first `=`.
 fn label_key(label: &str) -> &str {
     label.split_once('=').map_or(label, |(key, _)| key)
 }
@@ -471,25 +471,20 @@ fn check_label_sources(sources: &[LabelSource]) -> Result<(), CreateError> {
     Ok(())
 }
 
-/// Check a label file as docker reads it: a UTF-8 BOM is dropped, each line's leading whitespace is
-/// trimmed, empty lines and `#` comments are skipped, the key runs to the first `=` (or the line end).
+/// Check a label file as docker reads it ([`labels::parse_label_lines`]): no line may set a reserved
+/// key.
 pub fn check_label_file(file: &str, text: &str) -> Result<(), CreateError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_start();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let key = label_key(line);
-        if schema::is_reserved_key(key) {
-            return Err(CreateError::ForgedLabelInFile {
-                file: file.into(),
-                line: n + 1,
-                key: key.into(),
-            });
-        }
+    match labels::parse_label_lines(text)
+        .into_iter()
+        .find(|l| schema::is_reserved_key(l.key))
+    {
+        Some(forged) => Err(CreateError::ForgedLabelInFile {
+            file: file.into(),
+            line: forged.line,
+            key: forged.key.into(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -562,7 +557,7 @@ mod tests {
     fn minimal_plan_labels_and_argv() {
         let plan = plan_ok(&["aimehub/pytorch-2.3", "--name", "proj"]);
         assert_eq!(plan.name, "proj._.1000");
-        let expected: Labels = [
+        let expected = labels::from_pairs(&[
             ("ds01.container_name", "proj._.1000"),
             ("ds01.created_at", "2026-02-16T08:20:30Z"),
             ("ds01.custom_image", ""),
@@ -573,10 +568,7 @@ mod tests {
             ("ds01.name", "proj"),
             ("ds01.user", "alice"),
             ("ds01.user_id", "1000"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        ]);
         assert_eq!(plan.labels, expected);
         assert_eq!(
             plan.command.display(),

@@ -114,6 +114,23 @@ impl From<RawObject> for Inspected {
     }
 }
 
+/// Unit-test helpers shared by the readers.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Inspected;
+    use crate::labels;
+
+    /// A container called `name`, ID `NAME-id`, with these labels.
+    pub(crate) fn obj(name: &str, pairs: &[(&str, &str)]) -> Inspected {
+        Inspected {
+            id: format!("{name}-id"),
+            name: name.into(),
+            labels: labels::from_pairs(pairs),
+            ..Inspected::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

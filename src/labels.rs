@@ -58,6 +58,50 @@ pub fn parse_key_value(arg: &str) -> Result<(String, String), String> {
     Ok((key.to_string(), value.to_string()))
 }
 
+/// One label of a label file: its line number (from 1), its key, and its value (`None` for a line
+/// without `=`, which docker reads as the key with an empty value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelLine<'a> {
+    pub line: usize,
+    pub key: &'a str,
+    pub value: Option<&'a str>,
+}
+
+/// Read label-file text as docker reads `--label-file`: a UTF-8 BOM is dropped, each line's leading
+/// whitespace is trimmed (and a trailing `\r`), empty lines and `#` comments are skipped, the key runs
+/// to the first `=` and the value is the rest, untrimmed. Keys are not checked here (docker refuses
+/// an empty key or one with whitespace; callers decide).
+pub fn parse_label_lines(text: &str) -> Vec<LabelLine<'_>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with('#') {
+                return None;
+            }
+            let (key, value) = match line.split_once('=') {
+                Some((key, value)) => (key, Some(value)),
+                None => (line, None),
+            };
+            Some(LabelLine {
+                line: i + 1,
+                key,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// A label set from `(key, value)` pairs, for tests.
+#[cfg(test)]
+pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// One way a key breaks the label-key style rules (hadolint DL3048 and Docker's reserved namespaces).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyRule {
@@ -293,11 +337,26 @@ mod tests {
     }
 
     #[test]
+    fn label_files_read_as_docker_reads_them() {
+        let line = |line, key, value| LabelLine { line, key, value };
+        assert_eq!(
+            parse_label_lines("\u{feff}a=1\r\n# c=2\n\n   b=x=y \n\tflag\n=v\nk v=w\n  #x\n"),
+            [
+                line(1, "a", Some("1")),
+                line(4, "b", Some("x=y ")),
+                line(5, "flag", None),
+                line(6, "", Some("v")),
+                line(7, "k v", Some("w")),
+            ]
+        );
+        assert!(parse_label_lines("").is_empty());
+        // Only a leading BOM is dropped.
+        assert_eq!(parse_label_lines("a=\u{feff}")[0].value, Some("\u{feff}"));
+    }
+
+    #[test]
     fn instruction_is_sorted_and_separates_unwritable() {
-        let labels: Labels = [("b", "2"), ("a", "1"), ("c", "x\ny")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let labels = from_pairs(&[("b", "2"), ("a", "1"), ("c", "x\ny")]);
         let (text, rest) = label_instruction(&labels, '\\');
         assert_eq!(text, "LABEL \"a\"=\"1\" \\\n      \"b\"=\"2\"\n");
         assert_eq!(rest.len(), 1);

@@ -14,7 +14,8 @@ use thiserror::Error;
 use crate::heritable::{oci_name, BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE, SCRATCH};
 use crate::history::{label_words, HistoryRow};
 use crate::labels::{
-    dockerfile_escape_char, key_rule_violations, reserved_prefix, KeyRule, Labels,
+    dockerfile_escape_char, key_rule_violations, parse_label_lines, reserved_prefix, KeyRule,
+    LabelLine, Labels,
 };
 use crate::lineage::{group, reconstruct, split_schema_key};
 use crate::schema;
@@ -749,30 +750,27 @@ pub enum LabelFileError {
 }
 
 /// A labels file: a JSON object of strings (`null` = no labels, as `inspect --format '{{json
-/// .Config.Labels}}'` prints), or `KEY=VALUE` lines (value = everything after the first `=`, as
-/// `--label` takes it; blank lines and lines starting with `#` skipped).
+/// .Config.Labels}}'` prints), or `KEY=VALUE` lines read as docker reads `--label-file`
+/// ([`parse_label_lines`]). Stricter than docker: a line without `=` or with an empty key is an
+/// error (docker takes the first as a key with an empty value and refuses the second).
 pub fn parse_label_file(text: &str) -> Result<Labels, LabelFileError> {
-    let trimmed = text.trim_start();
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.trim_end() == "null" {
         let parsed: Option<Labels> = serde_json::from_str(trimmed).map_err(LabelFileError::Json)?;
         return Ok(parsed.unwrap_or_default());
     }
     let mut labels = Labels::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
+    for LabelLine { line, key, value } in parse_label_lines(text) {
+        let Some(value) = value else {
             return Err(LabelFileError::NoEquals {
-                line: i + 1,
-                text: line.to_string(),
+                line,
+                text: key.to_string(),
             });
         };
         if key.trim().is_empty() {
             return Err(LabelFileError::EmptyKey {
-                line: i + 1,
-                text: line.to_string(),
+                line,
+                text: format!("{key}={value}"),
             });
         }
         labels.insert(key.to_string(), value.to_string());
@@ -783,13 +781,7 @@ pub fn parse_label_file(text: &str) -> Result<Labels, LabelFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::labels::from_pairs as labels;
 
     const P: &str = "jefferys.ubu-lts.io.github.jefferysdockers";
 

@@ -250,19 +250,12 @@ pub fn text(r: &AuditReport) -> String {
 mod tests {
     use super::*;
     use crate::containers::view;
-    use crate::inspect::Inspected;
+    use crate::inspect::test_support;
 
     fn obj(name: &str, pairs: &[(&str, &str)]) -> ContainerView {
-        let o = Inspected {
-            id: format!("{name}-id"),
-            name: name.into(),
-            labels: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..Inspected::default()
-        };
-        view(&o, |uid| (uid == 0).then(|| "root".to_string()))
+        view(&test_support::obj(name, pairs), |uid| {
+            (uid == 0).then(|| "root".to_string())
+        })
     }
 
     fn fixture() -> Vec<ContainerView> {

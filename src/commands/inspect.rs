@@ -133,24 +133,23 @@ fn short_id(id: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inspect::test_support::obj;
 
     fn container() -> Inspected {
         Inspected {
             id: "30c1390b96d753f0f9ed".into(),
-            name: "box._.0".into(),
             state: "created".into(),
-            labels: [
-                ("aime.mlc.USER", ""),
-                ("aime.mlc.DS01_MANAGED", "true"),
-                ("ds01.interface", "atomic"),
-                ("ds01.gpu.uuid", "GPU-1"),
-                ("aime.mlc.WORK_MOUNT", "/w\nx"),
-                ("aime.mlc.username", "x"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            ..Inspected::default()
+            ..obj(
+                "box._.0",
+                &[
+                    ("aime.mlc.USER", ""),
+                    ("aime.mlc.DS01_MANAGED", "true"),
+                    ("ds01.interface", "atomic"),
+                    ("ds01.gpu.uuid", "GPU-1"),
+                    ("aime.mlc.WORK_MOUNT", "/w\nx"),
+                    ("aime.mlc.username", "x"),
+                ],
+            )
         }
     }
 

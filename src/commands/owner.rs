@@ -124,18 +124,7 @@ fn text(report: &OwnerReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn obj(name: &str, pairs: &[(&str, &str)]) -> Inspected {
-        Inspected {
-            id: format!("{name}-id"),
-            name: name.into(),
-            labels: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..Inspected::default()
-        }
-    }
+    use crate::inspect::test_support::obj;
 
     #[test]
     fn one_line_per_argument_in_order() {

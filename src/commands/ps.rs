@@ -135,6 +135,7 @@ fn short_time(created: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::containers::view;
+    use crate::inspect::test_support::obj;
     use crate::inspect::Inspected;
 
     #[test]
@@ -159,16 +160,19 @@ mod tests {
 
     #[test]
     fn table_is_aligned() {
-        let mut a = Inspected {
+        let a = Inspected {
             id: "1".into(),
-            name: "alice-box._.1000".into(),
             state: "created".into(),
             created: "2026-11-23T17:22:45.1Z".into(),
-            ..Inspected::default()
+            ..obj(
+                "alice-box._.1000",
+                &[
+                    ("ds01.user", "alice"),
+                    ("ds01.managed", "true"),
+                    ("ds01.interface", "atomic"),
+                ],
+            )
         };
-        a.labels.insert("ds01.user".into(), "alice".into());
-        a.labels.insert("ds01.managed".into(), "true".into());
-        a.labels.insert("ds01.interface".into(), "atomic".into());
         let b = Inspected {
             id: "2".into(),
             name: "x".into(),

@@ -51,7 +51,16 @@ impl OwnerSource {
     pub fn is_fallback(self) -> bool {
         self != OwnerSource::Ds01User
     }
+
+    /// Whether this source is a legacy label (`aime.mlc.USER`, `aime.mlc`), as opposed to
+    /// `ds01.user` or the container name.
+    pub fn is_legacy_label(self) -> bool {
+        matches!(self, OwnerSource::AimeMlcUser | OwnerSource::AimeMlc)
+    }
 }
+
+/// How readers name the source when the chain finds no owner.
+pub const NO_SOURCE: &str = "none";
 
 /// A resolved owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,6 +140,16 @@ mod tests {
 
     fn some(user: &str, source: &'static str) -> Option<(String, &'static str)> {
         Some((user.to_string(), source))
+    }
+
+    #[test]
+    fn legacy_label_sources() {
+        let legacy: Vec<&str> = OwnerSource::ALL
+            .into_iter()
+            .filter(|s| s.is_legacy_label())
+            .map(OwnerSource::as_str)
+            .collect();
+        assert_eq!(legacy, ["aime.mlc.USER", "aime.mlc"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::{emit, emit_json, Context};
 use crate::cli::{AuditArgs, Format};
 use crate::containers::{ContainerView, Namespace};
-use crate::ownership::OwnerSource;
+use crate::ownership::{OwnerSource, NO_SOURCE};
 use crate::schema::{self, KEYS};
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<i32> {
@@ -27,8 +27,22 @@ pub fn run(ctx: &Context, args: AuditArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Labels whose presence means the legacy ownership fallback is still needed.
-pub const FALLBACK_KEYS: [&str; 2] = ["aime.mlc.USER", "aime.mlc"];
+/// Labels whose presence means the legacy ownership fallback is still needed: the ownership chain's
+/// legacy label sources, in chain order (`aime.mlc.USER`, `aime.mlc`).
+pub fn fallback_keys() -> impl Iterator<Item = &'static str> {
+    OwnerSource::ALL
+        .into_iter()
+        .filter(|s| s.is_legacy_label())
+        .map(OwnerSource::as_str)
+}
+
+/// Owner sources in report order: the chain's, then [`NO_SOURCE`].
+fn source_order() -> impl Iterator<Item = &'static str> {
+    OwnerSource::ALL
+        .into_iter()
+        .map(OwnerSource::as_str)
+        .chain([NO_SOURCE])
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditReport {
@@ -96,13 +110,9 @@ pub fn audit(views: &[ContainerView], program: &str) -> AuditReport {
             )
         })
         .collect();
-    let mut owner_sources: BTreeMap<&'static str, usize> = OwnerSource::ALL
-        .iter()
-        .map(|s| (s.as_str(), 0))
-        .chain([("none", 0)])
-        .collect();
+    let mut owner_sources: BTreeMap<&'static str, usize> = source_order().map(|s| (s, 0)).collect();
     for v in views {
-        let key = v.owner.as_ref().map_or("none", |o| o.source.as_str());
+        let key = v.owner.as_ref().map_or(NO_SOURCE, |o| o.source.as_str());
         *owner_sources.entry(key).or_default() += 1;
     }
     let deprecated_keys = KEYS
@@ -133,9 +143,8 @@ pub fn audit(views: &[ContainerView], program: &str) -> AuditReport {
             containers,
         })
         .collect();
-    let filters: Vec<FallbackFilter> = FALLBACK_KEYS
-        .iter()
-        .map(|&label| {
+    let filters: Vec<FallbackFilter> = fallback_keys()
+        .map(|label| {
             let containers = names_where(&|v| v.legacy_keys.iter().any(|k| k == label));
             FallbackFilter {
                 label,
@@ -147,11 +156,7 @@ pub fn audit(views: &[ContainerView], program: &str) -> AuditReport {
         .collect();
     let owners_from_legacy_labels = views
         .iter()
-        .filter(|v| {
-            v.owner.as_ref().is_some_and(|o| {
-                matches!(o.source, OwnerSource::AimeMlcUser | OwnerSource::AimeMlc)
-            })
-        })
+        .filter(|v| v.owner.as_ref().is_some_and(|o| o.source.is_legacy_label()))
         .count();
     AuditReport {
         total: views.len(),
@@ -189,13 +194,7 @@ fn names(list: &[String]) -> String {
 /// The text report.
 pub fn text(r: &AuditReport) -> String {
     let ns_order = Namespace::ALL.map(Namespace::as_str);
-    let src_order = [
-        "ds01.user",
-        "aime.mlc.USER",
-        "aime.mlc",
-        "name-suffix",
-        "none",
-    ];
+    let src_order: Vec<&str> = source_order().collect();
     let mut out = format!("containers: {}\n", r.total);
     out += &format!("namespaces: {}\n", counts(&r.namespaces, &ns_order));
     out += &format!("owner sources: {}\n", counts(&r.owner_sources, &src_order));

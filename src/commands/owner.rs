@@ -13,7 +13,7 @@ use crate::containers::answers_to;
 use crate::identity;
 use crate::inspect::Inspected;
 use crate::operand::{check_operand, Operand};
-use crate::ownership::{resolve_owner, OwnerSource};
+use crate::ownership::{resolve_owner, OwnerSource, NO_SOURCE};
 
 pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     for name in &args.containers {
@@ -115,7 +115,7 @@ fn text(report: &OwnerReport) -> String {
                 "{}\t{}\t{}\n",
                 o.container,
                 o.owner.as_deref().unwrap_or("-"),
-                o.source.map_or("none", OwnerSource::as_str)
+                o.source.map_or(NO_SOURCE, OwnerSource::as_str)
             )
         })
         .collect()

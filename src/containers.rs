@@ -111,7 +111,8 @@ pub struct Sourced {
     pub source: String,
 }
 
-/// The normalised `ds01.*` view of a label set.
+/// The normalised `ds01.*` view of a label set. JSON: `labels` ([`Normalised::to_map`]) and
+/// `unmapped`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Normalised {
     /// Current `ds01.*` key → value and source, in [`KEYS`] order.
@@ -128,6 +129,16 @@ impl Normalised {
     /// The values as a map (sorted by key), for JSON.
     pub fn to_map(&self) -> BTreeMap<&'static str, &Sourced> {
         self.values.iter().map(|(k, v)| (*k, v)).collect()
+    }
+}
+
+impl Serialize for Normalised {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Normalised", 2)?;
+        out.serialize_field("labels", &self.to_map())?;
+        out.serialize_field("unmapped", &self.unmapped)?;
+        out.end()
     }
 }
 

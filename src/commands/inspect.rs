@@ -4,17 +4,15 @@
 //! One `inspect` call (containers first, then images, as the engine resolves names). The rules are
 //! those of [`crate::containers::normalise`].
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{emit, emit_json, inspect_objects, Context, Kind};
+use super::{aligned, emit, emit_json, inspect_objects, Context, Kind};
 use crate::cli::{Format, InspectArgs};
-use crate::containers::{self, Managed, Namespace, Normalised, Sourced};
+use crate::containers::{self, Managed, Namespace, Normalised};
 use crate::identity;
 use crate::inspect::Inspected;
-use crate::labels::{self, Labels};
+use crate::labels;
 use crate::operand::{check_operand, Operand};
 
 pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
@@ -40,20 +38,16 @@ pub struct InspectView {
     pub id: String,
     pub namespace: Namespace,
     pub managed: Managed,
-    /// Current `ds01.*` key → `{value, source}`.
-    pub labels: BTreeMap<&'static str, Sourced>,
-    /// `ds01.*` keys outside the schema and legacy keys with no replacement, as found.
-    pub unmapped: Labels,
-    #[serde(skip)]
-    order: Vec<&'static str>,
+    /// `labels` (current `ds01.*` key → `{value, source}`) and `unmapped`.
+    #[serde(flatten)]
+    pub normalised: Normalised,
 }
 
 fn describe<F>(target: &str, object: &Inspected, passwd: F) -> InspectView
 where
     F: FnOnce(u32) -> Option<String>,
 {
-    let Normalised { values, unmapped } =
-        containers::normalise(&object.labels, &object.name, passwd);
+    let normalised = containers::normalise(&object.labels, &object.name, passwd);
     let container = object.is_container();
     InspectView {
         target: target.to_string(),
@@ -66,9 +60,7 @@ where
         id: object.id.clone(),
         namespace: containers::namespace(&object.labels),
         managed: containers::managed(&object.labels),
-        order: values.iter().map(|(k, _)| *k).collect(),
-        labels: values.into_iter().collect(),
-        unmapped,
+        normalised,
     }
 }
 
@@ -86,37 +78,20 @@ fn text(v: &InspectView) -> String {
         v.namespace.as_str(),
         v.managed.as_str()
     );
-    let rows: Vec<[String; 3]> = v
-        .order
-        .iter()
-        .map(|k| {
-            let s = &v.labels[k];
-            [k.to_string(), labels::one_line(&s.value), s.source.clone()]
-        })
-        .collect();
-    if rows.is_empty() {
+    if v.normalised.values.is_empty() {
         out += "no ds01.* or legacy labels\n";
     } else {
-        let head = ["KEY", "VALUE", "SOURCE"].map(String::from);
-        let w0 = rows
+        let head = ["KEY", "VALUE", "SOURCE"].map(String::from).to_vec();
+        let rows = v
+            .normalised
+            .values
             .iter()
-            .chain([&head])
-            .map(|r| r[0].chars().count())
-            .max()
-            .unwrap_or(0);
-        let w1 = rows
-            .iter()
-            .chain([&head])
-            .map(|r| r[1].chars().count())
-            .max()
-            .unwrap_or(0);
-        for r in std::iter::once(&head).chain(&rows) {
-            out += &format!("{:<w0$}  {:<w1$}  {}\n", r[0], r[1], r[2]);
-        }
+            .map(|(k, s)| vec![k.to_string(), labels::one_line(&s.value), s.source.clone()]);
+        out += &aligned(&std::iter::once(head).chain(rows).collect::<Vec<_>>());
     }
-    if !v.unmapped.is_empty() {
+    if !v.normalised.unmapped.is_empty() {
         out += "unmapped:\n";
-        for (k, val) in &v.unmapped {
+        for (k, val) in &v.normalised.unmapped {
             out += &format!("  {k}={}\n", labels::one_line(val));
         }
     }

@@ -19,16 +19,15 @@ mod owner;
 mod ps;
 mod schema;
 
-/// What every command gets besides its own flags.
+/// What every command gets besides its own flags. `--verbose` lives in the engine, which traces
+/// the commands it runs.
 pub struct Context {
     pub engine: Engine,
-    pub verbose: bool,
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
     let ctx = Context {
         engine: Engine::detect(cli.engine.as_deref(), cli.verbose),
-        verbose: cli.verbose,
     };
     match cli.command {
         Command::Build(args) => build::run(&ctx, args),
@@ -130,6 +129,34 @@ pub(crate) fn inspect_objects(ctx: &Context, kind: Kind, names: &[String]) -> Re
     }
 }
 
+/// Rows as an aligned text table: every column but the last padded to its widest cell (in
+/// characters), columns joined by two spaces, one line per row.
+pub(crate) fn aligned(rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let n = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(n),
+                None => widths.push(n),
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let last = row.len().saturating_sub(1);
+        for (i, cell) in row.iter().enumerate() {
+            if i == last {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Stdout was closed by its reader (e.g. `ds01-build ps | head -1`): not a failure.
 #[derive(Debug, thiserror::Error)]
 #[error("stdout was closed")]
@@ -171,4 +198,19 @@ pub fn error_exit_code(err: &anyhow::Error) -> i32 {
 /// Whether the command stopped only because its reader closed stdout.
 pub fn is_stdout_closed(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| cause.is::<StdoutClosed>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligned_pads_all_but_the_last_column() {
+        let rows: Vec<Vec<String>> = [["A", "BB", "C"], ["ccc", "é", "long last"]]
+            .iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(aligned(&rows), "A    BB  C\nccc  é   long last\n");
+        assert_eq!(aligned(&[]), "");
+    }
 }

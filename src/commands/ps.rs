@@ -7,7 +7,7 @@
 
 use anyhow::{Context as _, Result};
 
-use super::{emit, emit_json, inspect_objects, Context, Kind};
+use super::{aligned, emit, emit_json, inspect_objects, Context, Kind};
 use crate::cli::{PsArgs, TableFormat};
 use crate::containers::{self, ContainerView, Scope};
 use crate::identity;
@@ -79,45 +79,21 @@ fn table(views: &[&ContainerView]) -> String {
         "STATE",
         "CREATED",
     ];
-    let rows: Vec<[String; 7]> = views
-        .iter()
-        .map(|v| {
-            [
-                v.name.clone(),
-                v.owner.as_ref().map_or("-".to_string(), |o| {
-                    format!("{} ({})", o.user, o.source.as_str())
-                }),
-                v.managed.as_str().to_string(),
-                v.interface.clone().unwrap_or_else(|| "-".into()),
-                v.namespace.as_str().to_string(),
-                v.state.clone(),
-                short_time(&v.created).to_string(),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[&str]| {
-        let last = cells.len() - 1;
-        for (i, cell) in cells.iter().enumerate() {
-            if i == last {
-                out.push_str(cell);
-            } else {
-                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        out.push('\n');
-    };
-    line(&header);
-    for row in &rows {
-        line(&row.each_ref().map(String::as_str));
-    }
-    out
+    let rows = views.iter().map(|v| {
+        vec![
+            v.name.clone(),
+            v.owner.as_ref().map_or("-".to_string(), |o| {
+                format!("{} ({})", o.user, o.source.as_str())
+            }),
+            v.managed.as_str().to_string(),
+            v.interface.clone().unwrap_or_else(|| "-".into()),
+            v.namespace.as_str().to_string(),
+            v.state.clone(),
+            short_time(&v.created).to_string(),
+        ]
+    });
+    let header = header.map(String::from).to_vec();
+    aligned(&std::iter::once(header).chain(rows).collect::<Vec<_>>())
 }
 
 /// An engine timestamp to the second: `2026-11-23T17:22:45.32963626Z` → `2026-11-23T17:22:45Z`.

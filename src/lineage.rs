@@ -50,6 +50,19 @@ pub fn split_schema_key(key: &str) -> Option<SchemaKey<'_>> {
     })
 }
 
+impl SchemaKey<'_> {
+    /// Whether the leaf is `leaf`, compared case-insensitively (the seed writes `vendorUrl`).
+    pub fn has_leaf(&self, leaf: &str) -> bool {
+        self.leaf.eq_ignore_ascii_case(leaf)
+    }
+}
+
+/// Whether `key` is image `prefix`'s schema key for `leaf` (namespace and leaf compared
+/// case-insensitively).
+pub fn is_schema_key(key: &str, prefix: &str, leaf: &str) -> bool {
+    split_schema_key(key).is_some_and(|sk| sk.prefix == prefix && sk.has_leaf(leaf))
+}
+
 fn schema_needle() -> String {
     format!(".{SCHEMA_NAMESPACE}.")
 }
@@ -109,11 +122,11 @@ pub fn group(labels: &Labels) -> Grouping {
         let image = images.get_mut(&owner).expect("prefix collected above");
         image.labels.insert(key.clone(), value.clone());
         if let Some(sk) = split_schema_key(key).filter(|sk| sk.prefix == owner) {
-            if sk.leaf.eq_ignore_ascii_case(BASE_PREFIX) {
+            if sk.has_leaf(BASE_PREFIX) {
                 if !image.base_values.contains(value) {
                     image.base_values.push(value.clone());
                 }
-            } else if sk.leaf.eq_ignore_ascii_case(LABEL_SCHEMA_VERSION) {
+            } else if sk.has_leaf(LABEL_SCHEMA_VERSION) {
                 image.label_schema_version = Some(value.clone());
             }
         }
@@ -305,8 +318,7 @@ pub fn reconstruct(labels: &Labels, history: &[HistoryRow]) -> Lineage {
                 .expect("final block rows are LABEL rows")
                 .keys(|k| labels.contains_key(k))
                 .iter()
-                .filter_map(|k| split_schema_key(k))
-                .any(|sk| sk.prefix == cur && sk.leaf.eq_ignore_ascii_case(LABEL_SCHEMA_VERSION))
+                .any(|k| is_schema_key(k, cur, LABEL_SCHEMA_VERSION))
         })
     });
     let mut images = images;
@@ -564,11 +576,7 @@ impl Lineage {
             .iter()
             .filter(|i| &i.prefix == current)
             .flat_map(|i| i.labels.keys())
-            .find(|k| {
-                split_schema_key(k).is_some_and(|sk| {
-                    sk.prefix == current && sk.leaf.eq_ignore_ascii_case(LABEL_SCHEMA_VERSION)
-                })
-            })
+            .find(|k| is_schema_key(k, current, LABEL_SCHEMA_VERSION))
             .cloned()
             .unwrap_or_else(|| format!("{current}.{SCHEMA_NAMESPACE}.{LABEL_SCHEMA_VERSION}"));
         if self.conforming {
@@ -650,6 +658,21 @@ mod tests {
         assert!(split_schema_key("io.github.jefferysdockers.x").is_none());
         assert!(split_schema_key("a.io.github.jefferysdockers.").is_none());
         assert!(split_schema_key("a.io.github.jefferysdockersx.y").is_none());
+        assert!(is_schema_key(
+            "a.IO.github.jefferysdockers.Base-Prefix",
+            "a",
+            BASE_PREFIX
+        ));
+        assert!(!is_schema_key(
+            "ab.io.github.jefferysdockers.base-prefix",
+            "a",
+            BASE_PREFIX
+        ));
+        assert!(!is_schema_key(
+            "a.io.github.jefferysdockers.base-prefixx",
+            "a",
+            BASE_PREFIX
+        ));
         assert!(split_schema_key("ds01.user").is_none());
     }
 

@@ -17,7 +17,7 @@ use crate::labels::{
     dockerfile_escape_char, key_rule_violations, parse_label_lines, reserved_prefix, KeyRule,
     LabelLine, Labels,
 };
-use crate::lineage::{group, reconstruct, split_schema_key};
+use crate::lineage::{group, is_schema_key, reconstruct, split_schema_key};
 use crate::schema;
 
 /// A lint rule: id, name and what it checks.
@@ -337,9 +337,8 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
         if input.substituted.contains(key) {
             continue;
         }
-        let leaf = split_schema_key(key).map(|sk| sk.leaf);
-        let is_leaf =
-            |names: &[&str]| leaf.is_some_and(|l| names.iter().any(|n| n.eq_ignore_ascii_case(l)));
+        let sk = split_schema_key(key);
+        let is_leaf = |names: &[&str]| sk.is_some_and(|sk| names.iter().any(|n| sk.has_leaf(n)));
         let oci = oci_name(key);
         if (is_leaf(&["created"]) || oci == Some(OCI_CREATED_NAME)) && !schema::is_rfc3339(value) {
             out.push(Finding::new(
@@ -375,10 +374,10 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
     for (prefix, image) in &grouping.images {
         // Leaf → (full key, value), leaves compared case-insensitively.
         let leaf = |name: &str| {
-            image.labels.iter().find(|(k, _)| {
-                split_schema_key(k)
-                    .is_some_and(|sk| sk.prefix == prefix && sk.leaf.eq_ignore_ascii_case(name))
-            })
+            image
+                .labels
+                .iter()
+                .find(|(k, _)| is_schema_key(k, prefix, name))
         };
         for required in [BASE_PREFIX, LABEL_SCHEMA_VERSION] {
             if leaf(required).is_none() {
@@ -698,9 +697,7 @@ fn instruction(
     let stage = stages.last_mut().expect("pushed above");
     if keyword.eq_ignore_ascii_case("LABEL") {
         for pair in label_words(rest, escape) {
-            if split_schema_key(&pair.key)
-                .is_some_and(|sk| sk.leaf.eq_ignore_ascii_case(LABEL_SCHEMA_VERSION))
-            {
+            if split_schema_key(&pair.key).is_some_and(|sk| sk.has_leaf(LABEL_SCHEMA_VERSION)) {
                 stage.schema_version = Some((pair.key.clone(), line));
                 stage.after = None;
             }

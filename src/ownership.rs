@@ -13,6 +13,7 @@
 
 use serde::Serialize;
 
+use crate::create::UID_SEPARATOR;
 use crate::labels::Labels;
 
 /// Where an owner came from.
@@ -85,7 +86,7 @@ pub fn label_value<'a>(labels: &'a Labels, key: &str) -> Option<&'a str> {
 /// The UID in an AIME container name `NAME._.UID` (`NAME` non-empty, `UID` all digits).
 pub fn name_suffix_uid(name: &str) -> Option<u32> {
     let name = name.trim_start_matches('/');
-    let (base, uid) = name.rsplit_once("._.")?;
+    let (base, uid) = name.rsplit_once(UID_SEPARATOR)?;
     if base.is_empty() || uid.is_empty() || !uid.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

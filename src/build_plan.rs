@@ -17,13 +17,11 @@ use crate::cli::LabelMode;
 use crate::created::{self, CommitTime, CreatedSpec};
 use crate::engine::{Engine, EngineCommand};
 use crate::git::GitInfo;
+use crate::heritable::{BASE_PREFIX, LABEL_SCHEMA_VERSION, OCI_PREFIX as OCI};
 use crate::labels::{self, Labels};
 use crate::profile::{self, Base, Placeholders, Profile};
 use crate::reference::ImageRef;
 use crate::tag::{self, Tag};
-
-/// OCI annotation namespace.
-pub const OCI: &str = "org.opencontainers.image";
 
 /// Everything a plan is computed from, already read and validated.
 #[derive(Debug, Clone)]
@@ -325,7 +323,7 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
     let mut set = |leaf: &str, value: &str| {
         leaves.insert(leaf.to_string(), value.to_string());
     };
-    set("base-prefix", &inputs.base_prefix);
+    set(BASE_PREFIX, &inputs.base_prefix);
     set("name", image.name());
     set("home", &image.home());
     set("version", &tag.full);
@@ -333,7 +331,7 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
     set("source-version", &tag.source);
     set("pull", &format!("{}:{}", image.repository(), tag.full));
     set("created", &inputs.created);
-    set("label-schema-version", &inputs.profile.schema_version);
+    set(LABEL_SCHEMA_VERSION, &inputs.profile.schema_version);
     if let Some(url) = &inputs.source_url {
         set("source-home", url);
     }

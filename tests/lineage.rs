@@ -124,8 +124,17 @@ fn chain_conforms_and_a_non_label_child_does_not() {
         text.stdout
     );
     assert!(lines[5].ends_with("<- current"), "{}", text.stdout);
-    // The only label outside the chain is the fixture's own.
-    assert_eq!(lines[6], format!("unattributed: {FIXTURE_LABEL}"));
+    // The only labels outside the chain: the fixture's own and any the engine adds.
+    let outside: Vec<String> = support::inspect_labels(&top)
+        .into_keys()
+        .filter(|k| !p.iter().any(|prefix| k.starts_with(&format!("{prefix}."))))
+        .collect();
+    let unexpected: Vec<&String> = outside
+        .iter()
+        .filter(|k| *k != FIXTURE_LABEL && !support::ENGINE_ADDED_LABELS.contains(&k.as_str()))
+        .collect();
+    assert!(unexpected.is_empty(), "{outside:?}");
+    assert_eq!(lines[6], format!("unattributed: {}", outside.join(", ")));
     assert_eq!(lines.len(), 7, "{}", text.stdout);
 
     // FROM the conforming image, last step a COPY: not conforming; the chain is still read.

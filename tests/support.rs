@@ -232,12 +232,29 @@ pub fn engine_with(program: &str, args: &[&str]) -> Out {
         .into()
 }
 
-/// The labels of an image or container, from `inspect`'s JSON.
+/// The labels of an image or container on the test engine, from `inspect`'s JSON.
 pub fn inspect_labels(target: &str) -> BTreeMap<String, String> {
-    let out = engine(&["inspect", "--format", "{{json .Config.Labels}}", target]);
+    inspect_labels_with(&engine_program(), target)
+}
+
+/// The labels of an image or container on engine `program`, from `inspect`'s JSON.
+pub fn inspect_labels_with(program: &str, target: &str) -> BTreeMap<String, String> {
+    let out = engine_with(
+        program,
+        &["inspect", "--format", "{{json .Config.Labels}}", target],
+    );
     out.success();
     let value: Option<BTreeMap<String, String>> = serde_json::from_str(out.stdout.trim()).unwrap();
     value.unwrap_or_default()
+}
+
+/// Labels an engine adds to every image it builds on its own: podman's (buildah's) version.
+pub const ENGINE_ADDED_LABELS: [&str; 1] = ["io.buildah.version"];
+
+/// `labels` without the [`ENGINE_ADDED_LABELS`]: what the build was asked to write.
+pub fn without_engine_added(mut labels: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels.retain(|k, _| !ENGINE_ADDED_LABELS.contains(&k.as_str()));
+    labels
 }
 
 /// Removes, on drop, the containers and images a test registered (by name or ID) from its engine
@@ -368,7 +385,9 @@ pub fn busybox_image(cleanup: &mut Cleanup, tag: &str, extra_dockerfile_lines: &
 #[track_caller]
 fn build_as(cleanup: &mut Cleanup, context: &Path, name: &str, extra: &[&str]) {
     cleanup.image(name);
-    let mut args = vec!["build", "--network", "none", "-q", "-t", name];
+    // No cache: a unique fixture has nothing to reuse, and podman's cache lookup can fail
+    // ("layer not known") while another test removes its images.
+    let mut args = vec!["build", "--network", "none", "--no-cache", "-q", "-t", name];
     args.extend_from_slice(extra);
     args.push(context.to_str().unwrap());
     let out = engine_with(cleanup.program(), &args);

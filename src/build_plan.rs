@@ -413,7 +413,12 @@ pub fn plan(inputs: &PlanInputs, engine: &Engine) -> Result<BuildPlan, PlanError
     let (dockerfile_tail, flag_labels, stdin) = match inputs.label_mode {
         LabelMode::Dockerfile => {
             let escape = labels::dockerfile_escape_char(&inputs.dockerfile_text);
-            let (instruction, unwritable) = labels::label_instruction(&labels, escape);
+            let (instruction, unwritable) =
+                if escape == '\\' || engine.honours_label_escape_directive() {
+                    labels::label_instruction(&labels, escape)
+                } else {
+                    (String::new(), labels.clone())
+                };
             let mut text = inputs.dockerfile_text.clone();
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
@@ -721,6 +726,23 @@ mod tests {
             plan.dockerfile_tail
         );
         assert!(plan.dockerfile_tail.contains(" `\n"));
+    }
+
+    #[test]
+    fn podman_gets_label_flags_when_the_escape_character_is_not_backslash() {
+        let mut i = inputs();
+        i.dockerfile_text = "# escape=`\nFROM scratch\n".into();
+        let plan = plan(&i, &Engine::new("podman", false)).unwrap();
+        assert_eq!(plan.dockerfile_tail, "");
+        let flags = plan.command.argv.iter().filter(|a| *a == "--label").count();
+        assert_eq!(flags, plan.labels.len());
+        // With the default escape character podman reads the LABEL instruction as docker does.
+        let plan = plan_of_with(&inputs(), "podman");
+        assert!(plan.dockerfile_tail.starts_with("LABEL "));
+    }
+
+    fn plan_of_with(i: &PlanInputs, engine: &str) -> BuildPlan {
+        plan(i, &Engine::new(engine, false)).unwrap()
     }
 
     #[test]

@@ -125,6 +125,13 @@ impl Engine {
         }
     }
 
+    /// Whether the engine's Dockerfile parser applies a `# escape=` directive inside `LABEL` values.
+    /// Buildah (podman 4.3) does not: ``LABEL a="x``y `$D"`` reads back as ``x``y ` `` with `$D`
+    /// expanded, so with another escape character labels must reach podman as `--label` flags.
+    pub fn honours_label_escape_directive(&self) -> bool {
+        self.kind == EngineKind::Docker
+    }
+
     /// Whether a failed `create`'s stderr says the container name is taken. docker: `Conflict. The
     /// container name "/x" is already in use by container "..."`; podman: `the container name "x"
     /// is already in use by ...`.

@@ -489,7 +489,13 @@ fn escape_directive_is_honoured() {
     let json = out.json();
     let inspected = inspect_labels(json["id"].as_str().unwrap());
     assert_eq!(inspected["t.v"], "back`tick \\slash $D \"q\"");
-    assert!(json["dockerfile_tail"].as_str().unwrap().contains(" `\n"));
+    let tail = json["dockerfile_tail"].as_str().unwrap();
+    if support::engine_program().contains("podman") {
+        // Buildah ignores `# escape=` inside LABEL values: the labels went as --label flags.
+        assert_eq!(tail, "");
+    } else {
+        assert!(tail.contains(" `\n"), "{tail}");
+    }
 }
 
 #[test]

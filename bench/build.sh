@@ -44,12 +44,16 @@ echo docker build \
   --tag "${imageRepoOwner}/${imageName}:${contentVersion}-${sourceVersion}" -f Dockerfile . >/dev/null
 SEED
 chmod +x "$work/seed-labels.sh"
-hyperfine -N --warmup 5 --runs $((runs * 4)) --export-json "$work/labels.json" \
+# Both run in a fresh clean clone of this repository (the state a CI or DockerHub build starts from),
+# so neither pays for this work tree's uncommitted edits.
+git clone -q "$PWD" "$work/repo"
+git -C "$work/repo" status >/dev/null
+(cd "$work/repo" && hyperfine -N --warmup 5 --runs $((runs * 4)) --export-json "$work/labels.json" \
   -n ds01-build "$bin build ubu-lts --dry-run --format json" \
-  -n bash-seed "$work/seed-labels.sh" >/dev/null
+  -n bash-seed "$work/seed-labels.sh" >/dev/null)
 ours=$(hf_median_ms "$work/labels.json" ds01-build)
 bash_t=$(hf_median_ms "$work/labels.json" bash-seed)
-printf 'label computation incl. git (median of %d): ds01-build %.2f ms, bash seed %.2f ms, ratio %sx\n' \
+printf 'label computation incl. git, clean clone (median of %d): ds01-build %.2f ms, bash seed %.2f ms, ratio %sx\n' \
   $((runs * 4)) "$ours" "$bash_t" "$(ratio "$ours" "$bash_t")"
 
 # --- 2. rebuild after one label change -------------------------------------------------------

@@ -86,7 +86,7 @@ pub fn discover(path: &Path) -> Result<Option<GitInfo>, GitError> {
 
     let workdir = repo.workdir().map(Path::to_path_buf);
     let dirty = if workdir.is_some() {
-        repo.is_dirty().map_err(read_err("the work tree status"))?
+        is_dirty(&repo).map_err(read_err("the work tree status"))?
     } else {
         false
     };
@@ -98,6 +98,32 @@ pub fn discover(path: &Path) -> Result<Option<GitInfo>, GitError> {
         commit_time,
         dirty,
     }))
+}
+
+/// Tracked changes: HEAD's tree vs the index (staged), or the index vs the work tree.
+///
+/// The staged half is the expensive one (it reads every tree object of HEAD). When the index's
+/// cache-tree extension is valid for all entries and names HEAD's tree, the index holds exactly
+/// HEAD's tree, as git itself trusts it, and only the work tree needs checking. Without a usable
+/// cache-tree this is gix's full `is_dirty`.
+fn is_dirty(repo: &gix::Repository) -> gix::Result<bool> {
+    let head_tree = repo.head_tree_id_or_empty()?.detach();
+    let index = repo.index_or_empty()?;
+    let entries = u32::try_from(index.entries().len()).ok();
+    let index_is_head = index.tree().is_some_and(|root| {
+        root.num_entries.is_some() && root.num_entries == entries && root.id == head_tree
+    });
+    if !index_is_head {
+        return repo.is_dirty();
+    }
+    let mut changes = repo
+        .status(gix::progress::Discard)?
+        .index(index.into())
+        .index_worktree_rewrites(None)
+        .index_worktree_submodules(gix::status::Submodule::AsConfigured { check_dirty: true })
+        .index_worktree_options_mut(|opts| opts.dirwalk_options = None)
+        .into_index_worktree_iter(Vec::new())?;
+    Ok(changes.next().is_some_and(|change| change.is_ok()))
 }
 
 /// True when discovery failed only because no repository was found (not for broken ones).

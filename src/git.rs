@@ -11,6 +11,8 @@
 //!   same notion as `git describe --dirty`). **Untracked files do not make the tree dirty**: a stray
 //!   build output or editor file should not turn a reproducible `created` into "now"; files that
 //!   matter to an image are committed. Bare repositories are never dirty.
+//! - Only the repository's own configuration is read (gix's isolated mode): no system or global git
+//!   config and no `GIT_*` environment, so a build's labels do not depend on who runs it.
 
 use std::path::{Path, PathBuf};
 
@@ -45,7 +47,7 @@ pub enum GitError {
 
 /// Find the repository containing `path` and read its facts; `Ok(None)` when `path` is in no repository.
 pub fn discover(path: &Path) -> Result<Option<GitInfo>, GitError> {
-    let repo = match gix::discover(path) {
+    let repo = match open_isolated(path) {
         Ok(repo) => repo,
         Err(e) if is_not_a_repository(&e) => return Ok(None),
         Err(e) => {
@@ -73,20 +75,20 @@ pub fn discover(path: &Path) -> Result<Option<GitInfo>, GitError> {
         .head()
         .and_then(|head| head.try_into_peeled_id())
         .map_err(read_err("HEAD"))?;
-    let (revision, commit_time) = match head_id {
-        None => (None, None),
+    let (revision, commit_time, head_tree) = match head_id {
+        None => (None, None, None),
         Some(id) => {
-            let time = repo
+            let (time, tree) = repo
                 .find_commit(id)
-                .and_then(|commit| commit.time())
+                .and_then(|commit| Ok((commit.time()?, commit.tree_id()?.detach())))
                 .map_err(read_err("the HEAD commit"))?;
-            (Some(id.to_string()), Some(time.seconds))
+            (Some(id.to_string()), Some(time.seconds), Some(tree))
         }
     };
 
     let workdir = repo.workdir().map(Path::to_path_buf);
     let dirty = if workdir.is_some() {
-        is_dirty(&repo).map_err(read_err("the work tree status"))?
+        is_dirty(&repo, head_tree).map_err(read_err("the work tree status"))?
     } else {
         false
     };
@@ -106,8 +108,10 @@ pub fn discover(path: &Path) -> Result<Option<GitInfo>, GitError> {
 /// cache-tree extension is valid for all entries and names HEAD's tree, the index holds exactly
 /// HEAD's tree, as git itself trusts it, and only the work tree needs checking. Without a usable
 /// cache-tree this is gix's full `is_dirty`.
-fn is_dirty(repo: &gix::Repository) -> gix::Result<bool> {
-    let head_tree = repo.head_tree_id_or_empty()?.detach();
+fn is_dirty(repo: &gix::Repository, head_tree: Option<gix::ObjectId>) -> gix::Result<bool> {
+    let Some(head_tree) = head_tree else {
+        return repo.is_dirty(); // unborn HEAD: anything in the index is a change
+    };
     let index = repo.index_or_empty()?;
     let entries = u32::try_from(index.entries().len()).ok();
     let index_is_head = index.tree().is_some_and(|root| {
@@ -124,6 +128,18 @@ fn is_dirty(repo: &gix::Repository) -> gix::Result<bool> {
         .index_worktree_options_mut(|opts| opts.dirwalk_options = None)
         .into_index_worktree_iter(Vec::new())?;
     Ok(changes.next().is_some_and(|change| change.is_ok()))
+}
+
+/// Find and open the repository containing `path`, reading only the repository's own configuration:
+/// no system or global git config and no `GIT_*` environment, so the labels of a build do not
+/// depend on who runs it (and opening is cheaper).
+fn open_isolated(path: &Path) -> gix::Result<gix::Repository> {
+    let isolated = gix::sec::trust::Mapping {
+        full: gix::open::Options::isolated(),
+        reduced: gix::open::Options::isolated(),
+    };
+    gix::ThreadSafeRepository::discover_opts(path, Default::default(), isolated)
+        .map(gix::Repository::from)
 }
 
 /// True when discovery failed only because no repository was found (not for broken ones).

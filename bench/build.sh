@@ -46,7 +46,10 @@ SEED
 chmod +x "$work/seed-labels.sh"
 # Both run in a fresh clean clone of this repository (the state a CI or DockerHub build starts from),
 # so neither pays for this work tree's uncommitted edits.
+# A second after the checkout, `git status` rewrites the index so no entry is "racy" (modified in the
+# same second the index was written), which would make every later status re-hash those files.
 git clone -q "$PWD" "$work/repo"
+sleep 1.1
 git -C "$work/repo" status >/dev/null
 (cd "$work/repo" && hyperfine -N --warmup 5 --runs $((runs * 4)) --export-json "$work/labels.json" \
   -n ds01-build "$bin build ubu-lts --dry-run --format json" \

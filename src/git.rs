@@ -120,6 +120,11 @@ fn is_dirty(repo: &gix::Repository, head_tree: Option<gix::ObjectId>) -> gix::Re
     if !index_is_head {
         return repo.is_dirty();
     }
+    if let Some(workdir) = repo.workdir() {
+        if worktree_matches_index_stat(workdir, &index) {
+            return Ok(false);
+        }
+    }
     let mut changes = repo
         .status(gix::progress::Discard)?
         .index(index.into())
@@ -128,6 +133,35 @@ fn is_dirty(repo: &gix::Repository, head_tree: Option<gix::ObjectId>) -> gix::Re
         .index_worktree_options_mut(|opts| opts.dirwalk_options = None)
         .into_index_worktree_iter(Vec::new())?;
     Ok(changes.next().is_some_and(|change| change.is_ok()))
+}
+
+/// Git's refresh fast path: every index entry's recorded stat (size, times, inode, ...) still matches
+/// its file, so no file changed. `false` means only "stat cannot tell" (a changed or missing file, a
+/// racily-clean entry written in the same second as the index, a submodule, a conflict or a
+/// skip-worktree/intent-to-add entry): the caller then compares contents.
+fn worktree_matches_index_stat(workdir: &Path, index: &gix::index::File) -> bool {
+    use gix::index::entry::{stat, Flags, Mode, Stat};
+    let options = stat::Options::default();
+    let index_time = index.timestamp();
+    index.entries().iter().all(|entry| {
+        let plain = matches!(
+            entry.mode,
+            Mode::FILE | Mode::FILE_EXECUTABLE | Mode::SYMLINK
+        ) && entry.stage_raw() == 0
+            && !entry
+                .flags
+                .intersects(Flags::SKIP_WORKTREE | Flags::INTENT_TO_ADD | Flags::ASSUME_VALID);
+        if !plain || entry.stat.is_racy(index_time, options) {
+            return false;
+        }
+        let Ok(path) = gix::path::from_bstr(entry.path(index)) else {
+            return false;
+        };
+        gix::index::fs::Metadata::from_path_no_follow(&workdir.join(path))
+            .ok()
+            .and_then(|meta| Stat::from_fs(&meta).ok())
+            .is_some_and(|now| entry.stat.matches(&now, options))
+    })
 }
 
 /// Find and open the repository containing `path`, reading only the repository's own configuration:
@@ -373,6 +407,54 @@ mod tests {
         assert!(!info(p).dirty, "committed");
         std::fs::remove_file(p.join("a.txt")).unwrap();
         assert!(info(p).dirty, "deleted tracked file");
+    }
+
+    /// Backdate every tracked file and let git rewrite the index, so no entry is racily clean and
+    /// the stat fast path decides.
+    fn settle(p: &Path) {
+        for f in ["a.txt", "sub/b.txt"] {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(p.join(f))
+                .unwrap();
+            file.set_modified(
+                std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000),
+            )
+            .unwrap();
+        }
+        git(p, &["update-index", "--really-refresh"]);
+    }
+
+    fn index_of(p: &Path) -> gix::index::File {
+        let repo = open_isolated(p).unwrap();
+        repo.open_index().unwrap()
+    }
+
+    #[test]
+    fn stat_fast_path_decides_a_settled_clean_tree() {
+        let dir = repo_with_commit();
+        let p = dir.path();
+        settle(p);
+        assert!(worktree_matches_index_stat(p, &index_of(p)));
+        assert!(!info(p).dirty);
+
+        // A change of content (and size) is seen by stat, and confirmed dirty by the full check.
+        std::fs::write(p.join("sub/b.txt"), "changed\n").unwrap();
+        assert!(!worktree_matches_index_stat(p, &index_of(p)));
+        assert!(info(p).dirty);
+
+        // A deleted file is not a stat match either.
+        settle_after(p, "sub/b.txt");
+        std::fs::remove_file(p.join("a.txt")).unwrap();
+        assert!(!worktree_matches_index_stat(p, &index_of(p)));
+        assert!(info(p).dirty);
+    }
+
+    /// Restore `file` from HEAD and settle the tree again.
+    fn settle_after(p: &Path, file: &str) {
+        git(p, &["checkout", "-q", "--", file]);
+        settle(p);
+        assert!(!info(p).dirty);
     }
 
     #[test]

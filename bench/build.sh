@@ -13,6 +13,9 @@ runs="${1:-15}"
 owner="ds01bench-$$"
 bench_cleanup() {
   docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$owner/" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  # Each rebuild with a changed label leaves the previous image untagged: remove those by label.
+  docker images -q --filter "label=$owner.ubu-lts.io.github.JefferysDockers.base-prefix" |
+    xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
 
 # --- 1. label computation ---------------------------------------------------------------------

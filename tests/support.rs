@@ -388,6 +388,10 @@ fn build_as(cleanup: &mut Cleanup, context: &Path, name: &str, extra: &[&str]) {
     // No cache: a unique fixture has nothing to reuse, and podman's cache lookup can fail
     // ("layer not known") while another test removes its images.
     let mut args = vec!["build", "--network", "none", "--no-cache", "-q", "-t", name];
+    if cleanup.program().contains("podman") {
+        // Podman keeps an image per step, which removing the fixture would leave behind.
+        args.push("--layers=false");
+    }
     args.extend_from_slice(extra);
     args.push(context.to_str().unwrap());
     let out = engine_with(cleanup.program(), &args);

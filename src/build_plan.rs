@@ -300,15 +300,12 @@ fn short_flag_hit(arg: &str) -> Option<char> {
     None
 }
 
-/// The label namespace of this image: `<image prefix>.<schema>`.
-pub fn namespace(inputs: &PlanInputs) -> String {
-    format!("{}.{}", inputs.image.prefix(), inputs.profile.schema)
-}
-
 /// Compute every label of the build.
 pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
-    let ns = namespace(inputs);
     let image = &inputs.image;
+    // Schema leaves live under `<image prefix>.<schema>.`, extra labels under `<image prefix>.`.
+    let prefix = image.prefix();
+    let ns = format!("{prefix}.{}", inputs.profile.schema);
     let tag = &inputs.tag;
     let vars = Placeholders {
         owner: image.owner().to_string(),
@@ -346,7 +343,6 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
     for (leaf, value) in &leaves {
         out.insert(format!("{ns}.{leaf}"), value.clone());
     }
-    let prefix = image.prefix();
     for (leaf, template) in &inputs.profile.extra_labels {
         out.insert(format!("{prefix}.{leaf}"), profile::expand(template, &vars));
     }

@@ -11,14 +11,16 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{emit, emit_json, Context};
+use super::Context;
 use crate::cli::{AuditArgs, Format};
 use crate::containers::{ContainerView, Namespace};
+use crate::output::{emit, emit_json};
 use crate::ownership::{OwnerSource, NO_SOURCE};
+use crate::queries;
 use crate::schema::{self, KEYS};
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<i32> {
-    let views = super::ps::all_containers(ctx)?;
+    let views = queries::all_containers(&ctx.engine)?;
     let report = audit(&views, ctx.engine.program());
     match args.format {
         Format::Json => emit_json(&report)?,

@@ -3,10 +3,11 @@
 use anyhow::{Context as _, Result};
 use serde_json::json;
 
-use super::{emit, emit_json, Context};
+use super::Context;
 use crate::build_plan::{self, BuildPlan, Request};
 use crate::cli::{BuildArgs, Format};
 use crate::labels;
+use crate::output::{emit, emit_json};
 
 pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     let iid = IidFile::new(args.dry_run)?;

@@ -3,8 +3,9 @@
 use anyhow::Result;
 use clap::CommandFactory;
 
-use super::{emit, Context};
+use super::Context;
 use crate::cli::{Cli, CompletionsArgs};
+use crate::output::emit;
 
 pub fn run(_ctx: &Context, args: CompletionsArgs) -> Result<i32> {
     let mut script = Vec::new();

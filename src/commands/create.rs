@@ -7,12 +7,13 @@
 
 use anyhow::{Context as _, Result};
 
-use super::{emit, emit_json, Context};
+use super::Context;
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
 use crate::engine::EngineError;
 use crate::identity;
 use crate::labels;
+use crate::output::{emit, emit_json};
 
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
     let invoker = identity::invoking().context("cannot tell who is creating the container")?;

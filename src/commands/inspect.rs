@@ -7,18 +7,21 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{aligned, emit, emit_json, inspect_objects, Context, Kind};
+use super::Context;
 use crate::cli::{Format, InspectArgs};
 use crate::containers::{self, Managed, Namespace, Normalised};
 use crate::identity;
 use crate::inspect::Inspected;
 use crate::labels;
 use crate::operand::{check_operand, Operand};
+use crate::output::{aligned, emit, emit_json};
+use crate::queries::{inspect_objects, Kind};
 
 pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
     let target = &args.target;
     check_operand(Operand::Target, target)?;
-    let object = inspect_objects(ctx, Kind::Any, std::slice::from_ref(target))?.into_one()?;
+    let object =
+        inspect_objects(&ctx.engine, Kind::Any, std::slice::from_ref(target))?.into_one()?;
     let view = describe(target, &object, identity::user_by_uid);
     match args.format {
         Format::Json => emit_json(&view)?,

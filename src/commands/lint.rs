@@ -10,19 +10,20 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::lineage::read_image;
-use super::{emit, emit_json, inspect_objects, Context, Inspection, Kind};
+use super::Context;
 use crate::cli::{Format, LintArgs};
 use crate::history::HistoryRow;
 use crate::lint::{dockerfile_labels, lint, parse_label_file, Finding, Input};
 use crate::operand::{check_operand, Operand};
+use crate::output::{emit, emit_json};
+use crate::queries::{inspect_objects, read_image, Inspection, Kind};
 
 pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
     // Only an image source has a history; `input` borrows it.
     let history: Vec<HistoryRow>;
     let (source, file, input) = if let Some(image) = &args.image {
         check_operand(Operand::Image, image)?;
-        let (inspected, rows) = read_image(ctx, image).map_err(LintSourceError)?;
+        let (inspected, rows) = read_image(&ctx.engine, image).map_err(LintSourceError)?;
         history = rows;
         let input = Input {
             labels: inspected.labels,
@@ -33,10 +34,14 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
         (format!("image {image}"), None, input)
     } else if let Some(container) = &args.container {
         check_operand(Operand::Container, container)?;
-        let inspected = inspect_objects(ctx, Kind::Container, std::slice::from_ref(container))
-            .and_then(Inspection::into_one)
-            .with_context(|| format!("cannot inspect container {container:?}"))
-            .map_err(LintSourceError)?;
+        let inspected = inspect_objects(
+            &ctx.engine,
+            Kind::Container,
+            std::slice::from_ref(container),
+        )
+        .and_then(Inspection::into_one)
+        .with_context(|| format!("cannot inspect container {container:?}"))
+        .map_err(LintSourceError)?;
         let input = Input {
             labels: inspected.labels,
             complete: true,

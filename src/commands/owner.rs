@@ -7,19 +7,21 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{emit, emit_json, inspect_objects, Context, Kind};
+use super::Context;
 use crate::cli::{Format, OwnerArgs};
 use crate::containers::answers_to;
 use crate::identity;
 use crate::inspect::Inspected;
 use crate::operand::{check_operand, Operand};
+use crate::output::{emit, emit_json};
 use crate::ownership::{resolve_owner, OwnerSource, NO_SOURCE};
+use crate::queries::{inspect_objects, Kind};
 
 pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     for name in &args.containers {
         check_operand(Operand::Container, name)?;
     }
-    let found = inspect_objects(ctx, Kind::Container, &args.containers)?;
+    let found = inspect_objects(&ctx.engine, Kind::Container, &args.containers)?;
     let report = report(
         &args.containers,
         &found.objects,

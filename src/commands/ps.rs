@@ -7,15 +7,17 @@
 
 use anyhow::{Context as _, Result};
 
-use super::{aligned, emit, emit_json, inspect_objects, Context, Kind};
+use super::Context;
 use crate::cli::{PsArgs, TableFormat};
 use crate::containers::{self, ContainerView, Scope};
 use crate::identity;
 use crate::operand::{check_operand, Operand};
+use crate::output::{aligned, emit, emit_json};
+use crate::queries;
 
 pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
     let scope = scope(&args)?;
-    let views = all_containers(ctx)?;
+    let views = queries::all_containers(&ctx.engine)?;
     let selected = containers::select(&views, &scope, args.legacy);
     match args.format {
         TableFormat::Json => emit_json(&selected)?,
@@ -36,36 +38,6 @@ fn scope(args: &PsArgs) -> Result<Scope> {
     let me = identity::invoking()
         .context("ps: cannot list \"your\" containers (use --user U or --all-users)")?;
     Ok(Scope::User(me.user))
-}
-
-/// Every container's view: `ps -a -q --no-trunc`, then one `inspect` of all IDs. A container removed
-/// between the two calls is skipped.
-pub(super) fn all_containers(ctx: &Context) -> Result<Vec<ContainerView>> {
-    let ids = parse_ids(
-        &ctx.engine
-            .command(["ps", "-a", "-q", "--no-trunc"])
-            .output()?,
-    );
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    // A container removed between the two calls is missing: skipped.
-    let found = inspect_objects(ctx, Kind::Container, &ids)?;
-    Ok(found
-        .objects
-        .iter()
-        .map(|o| containers::view(o, identity::user_by_uid))
-        .collect())
-}
-
-/// The IDs `ps -q` printed, one a line.
-fn parse_ids(stdout: &str) -> Vec<String> {
-    stdout
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// The `ps` table: a header and one aligned row per container.
@@ -113,12 +85,6 @@ mod tests {
     use crate::containers::view;
     use crate::inspect::test_support::obj;
     use crate::inspect::Inspected;
-
-    #[test]
-    fn ids_one_a_line() {
-        assert_eq!(parse_ids("abc\n\ndef\n"), ["abc", "def"]);
-        assert!(parse_ids("").is_empty());
-    }
 
     #[test]
     fn times_are_cut_to_the_second() {

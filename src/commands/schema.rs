@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 
-use super::{emit, emit_json, Context};
+use super::Context;
 use crate::cli::{SchemaArgs, SchemaFormat};
+use crate::output::{emit, emit_json};
 use crate::schema;
 
 pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<i32> {

@@ -15,6 +15,7 @@ use thiserror::Error;
 
 use crate::cli::LabelMode;
 use crate::created::{self, CommitTime, CreatedSpec};
+use crate::dockerfile;
 use crate::engine::{Engine, EngineCommand};
 use crate::git::GitInfo;
 use crate::heritable::{BASE_PREFIX, LABEL_SCHEMA_VERSION, OCI_PREFIX as OCI};
@@ -408,10 +409,10 @@ pub fn plan(inputs: &PlanInputs, engine: &Engine) -> Result<BuildPlan, PlanError
     let mut args: Vec<String> = vec!["build".into()];
     let (dockerfile_tail, flag_labels, stdin) = match inputs.label_mode {
         LabelMode::Dockerfile => {
-            let escape = labels::dockerfile_escape_char(&inputs.dockerfile_text);
+            let escape = dockerfile::escape_char(&inputs.dockerfile_text);
             let (instruction, unwritable) =
                 if escape == '\\' || engine.honours_label_escape_directive() {
-                    labels::label_instruction(&labels, escape)
+                    dockerfile::label_instruction(&labels, escape)
                 } else {
                     (String::new(), labels.clone())
                 };
@@ -655,7 +656,7 @@ mod tests {
             stdin,
             format!("FROM scratch\nCOPY a /a\n{}", plan.dockerfile_tail)
         );
-        let (expected_tail, rest) = labels::label_instruction(&plan.labels, '\\');
+        let (expected_tail, rest) = dockerfile::label_instruction(&plan.labels, '\\');
         assert_eq!(plan.dockerfile_tail, expected_tail);
         assert!(rest.is_empty());
         assert!(plan

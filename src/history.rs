@@ -1,4 +1,4 @@
-//! Pure parser for `docker history` / `podman history` output, and the `LABEL` argument syntax.
+//! Pure parser for `docker history` / `podman history` output: rows, `LABEL` steps and their keys.
 //!
 //! History is read with `history --no-trunc --format '{{json .CreatedBy}}' IMAGE`: one JSON string
 //! per row, newest row first, the same with docker and podman. Newlines inside a step stay escaped,
@@ -19,10 +19,12 @@
 //! passes the image's label keys), otherwise it continues the previous value. It fails only when a
 //! value itself contains ` K=` for another key `K` of the same image.
 //!
-//! Buildah rows are parsed with Dockerfile word rules ([`label_words`]) assuming the default `\`
+//! Buildah rows are parsed with Dockerfile word rules ([`crate::dockerfile::label_words`]) assuming the default `\`
 //! escape character; a key written with `$VAR` appears there unsubstituted.
 
 use thiserror::Error;
+
+use crate::dockerfile::label_words;
 
 /// The `--format` template: one JSON string per row, unambiguous for both engines.
 pub const HISTORY_FORMAT: &str = "{{json .CreatedBy}}";
@@ -183,146 +185,6 @@ fn unquoted_keys(args: &str, known: impl Fn(&str) -> bool) -> Vec<String> {
         }
     }
     keys
-}
-
-/// One `key=value` of a `LABEL` instruction, quotes and escapes removed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabelPair {
-    pub key: String,
-    pub value: String,
-    /// The key or value holds an unescaped `$NAME` / `${...}`: the builder substitutes it, so the
-    /// text here is not what the image gets.
-    pub substituted: bool,
-}
-
-/// Parse the arguments of a Dockerfile `LABEL` instruction (continuations already joined) as
-/// Docker does: whitespace-separated words (quotes keep spaces), each split at its first `=`, then
-/// quotes and `escape` removed. The old form `LABEL key value words` (first word without `=`) gives
-/// one pair. Words without `=` after the first are malformed and skipped.
-pub fn label_words(args: &str, escape: char) -> Vec<LabelPair> {
-    let words = split_words(args, escape);
-    let Some(first) = words.first() else {
-        return Vec::new();
-    };
-    if !first.contains('=') {
-        let (key, key_sub) = unquote(first, escape);
-        let rest = args.trim_start()[first.len()..].trim();
-        let (value, value_sub) = unquote(rest, escape);
-        return vec![LabelPair {
-            key,
-            value,
-            substituted: key_sub || value_sub,
-        }];
-    }
-    words
-        .iter()
-        .filter_map(|word| word.split_once('='))
-        .map(|(k, v)| {
-            let (key, key_sub) = unquote(k, escape);
-            let (value, value_sub) = unquote(v, escape);
-            LabelPair {
-                key,
-                value,
-                substituted: key_sub || value_sub,
-            }
-        })
-        .collect()
-}
-
-/// Docker's `parseWords`: split at unquoted whitespace, keeping quotes and escapes in the words.
-fn split_words(text: &str, escape: char) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match quote {
-            None if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            None => {
-                in_word = true;
-                if c == '\'' || c == '"' {
-                    quote = Some(c);
-                }
-                word.push(c);
-                if c == escape {
-                    if let Some(next) = chars.next() {
-                        word.push(next);
-                    }
-                }
-            }
-            Some(q) => {
-                word.push(c);
-                if c == q {
-                    quote = None;
-                } else if c == escape && q != '\'' {
-                    if let Some(next) = chars.next() {
-                        word.push(next);
-                    }
-                }
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    words
-}
-
-/// Remove quotes and escapes from one word as Docker's shell lexer does; also tell whether it holds
-/// a variable reference the builder would substitute (kept literally here).
-pub fn unquote(word: &str, escape: char) -> (String, bool) {
-    let mut out = String::with_capacity(word.len());
-    let mut substituted = false;
-    let mut chars = word.chars().peekable();
-    let is_var_start =
-        |c: Option<&char>| c.is_some_and(|c| *c == '{' || *c == '_' || c.is_ascii_alphanumeric());
-    while let Some(c) = chars.next() {
-        if c == escape {
-            if let Some(next) = chars.next() {
-                out.push(next);
-            }
-        } else if c == '\'' {
-            for inner in chars.by_ref() {
-                if inner == '\'' {
-                    break;
-                }
-                out.push(inner);
-            }
-        } else if c == '"' {
-            while let Some(inner) = chars.next() {
-                if inner == '"' {
-                    break;
-                }
-                if inner == escape {
-                    match chars.peek() {
-                        Some(&n) if n == '"' || n == '$' || n == escape => {
-                            out.push(n);
-                            chars.next();
-                        }
-                        Some(_) => out.push(inner),
-                        None => {}
-                    }
-                    continue;
-                }
-                if inner == '$' && is_var_start(chars.peek()) {
-                    substituted = true;
-                }
-                out.push(inner);
-            }
-        } else {
-            if c == '$' && is_var_start(chars.peek()) {
-                substituted = true;
-            }
-            out.push(c);
-        }
-    }
-    (out, substituted)
 }
 
 /// How many rows, from the newest, are `LABEL` steps: the image's final block of LABEL rows.
@@ -540,30 +402,5 @@ mod tests {
     fn bad_lines_name_the_line() {
         let err = parse_history("\"ok\"\nnot json\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
-    }
-
-    #[test]
-    fn words_and_escapes() {
-        let pairs = label_words(r#""a b"="c d" e='f g' h=i\ j k=$V l="${W}x" m=\$n"#, '\\');
-        let got: Vec<(&str, &str, bool)> = pairs
-            .iter()
-            .map(|p| (p.key.as_str(), p.value.as_str(), p.substituted))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("a b", "c d", false),
-                ("e", "f g", false),
-                ("h", "i j", false),
-                ("k", "$V", true),
-                ("l", "${W}x", true),
-                ("m", "$n", false),
-            ]
-        );
-        let tick = label_words(r#"a="x `" y" b=`$c"#, '`');
-        assert_eq!(tick[0].value, "x \" y");
-        assert_eq!(tick[1].value, "$c");
-        assert!(!tick[1].substituted);
-        assert!(label_words("", '\\').is_empty());
     }
 }

@@ -1,4 +1,5 @@
-//! Label keys and values: the sorted label set, key rules, and writing labels as Dockerfile text.
+//! Label keys and values: the sorted label set, key rules, label files (`--label-file` lines and
+//! `lint --labels` files), and one-line display of values. Dockerfile text is [`crate::dockerfile`]'s.
 //!
 //! Keys are kept in a `BTreeMap`, so every label set is sorted in byte order and holds each key once.
 //! Two levels of key checking: [`check_writable_key`] is what the engine and this tool refuse before
@@ -93,6 +94,45 @@ pub fn parse_label_lines(text: &str) -> Vec<LabelLine<'_>> {
         .collect()
 }
 
+#[derive(Debug, Error)]
+pub enum LabelFileError {
+    #[error("not a JSON object of string values ({0}): expected {{\"key\": \"value\", ...}} or KEY=VALUE lines")]
+    Json(#[source] serde_json::Error),
+    #[error("line {line}: {text:?} has no '=': expected KEY=VALUE (blank lines and # comments are skipped)")]
+    NoEquals { line: usize, text: String },
+    #[error("line {line}: empty key in {text:?}: expected KEY=VALUE")]
+    EmptyKey { line: usize, text: String },
+}
+
+/// A labels file: a JSON object of strings (`null` = no labels, as `inspect --format '{{json
+/// .Config.Labels}}'` prints), or `KEY=VALUE` lines read as docker reads `--label-file`
+/// ([`parse_label_lines`]). Stricter than docker: a line without `=` or with an empty key is an
+/// error (docker takes the first as a key with an empty value and refuses the second).
+pub fn parse_label_file(text: &str) -> Result<Labels, LabelFileError> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') || trimmed.trim_end() == "null" {
+        let parsed: Option<Labels> = serde_json::from_str(trimmed).map_err(LabelFileError::Json)?;
+        return Ok(parsed.unwrap_or_default());
+    }
+    let mut labels = Labels::new();
+    for LabelLine { line, key, value } in parse_label_lines(text) {
+        let Some(value) = value else {
+            return Err(LabelFileError::NoEquals {
+                line,
+                text: key.to_string(),
+            });
+        };
+        if key.trim().is_empty() {
+            return Err(LabelFileError::EmptyKey {
+                line,
+                text: format!("{key}={value}"),
+            });
+        }
+        labels.insert(key.to_string(), value.to_string());
+    }
+    Ok(labels)
+}
+
 /// A label set from `(key, value)` pairs, for tests.
 #[cfg(test)]
 pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Labels {
@@ -153,79 +193,6 @@ pub fn key_rule_violations(key: &str) -> Vec<KeyRule> {
         found.push(KeyRule::Reserved);
     }
     found
-}
-
-/// The escape character a Dockerfile uses: `\`, or what its `# escape=` parser directive says.
-///
-/// Parser directives are only read at the very top of the file; the first line that is not a
-/// directive (a comment, a blank line, an instruction) ends them, as in Docker's parser.
-pub fn dockerfile_escape_char(dockerfile: &str) -> char {
-    for line in dockerfile.lines() {
-        let Some(rest) = line.trim_start().strip_prefix('#') else {
-            break;
-        };
-        let Some((name, value)) = rest.split_once('=') else {
-            break;
-        };
-        let name = name.trim();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            break;
-        }
-        if name.eq_ignore_ascii_case("escape") {
-            return match value.trim() {
-                "`" => '`',
-                _ => '\\',
-            };
-        }
-    }
-    '\\'
-}
-
-/// Whether a value can be written inside a Dockerfile double-quoted string (no line breaks).
-pub fn dockerfile_writable(value: &str) -> bool {
-    !value.contains(['\n', '\r'])
-}
-
-/// Quote `text` for a Dockerfile double-quoted string: `"`, `$` and the escape character are escaped.
-/// `None` when the text holds a line break, which no Dockerfile string can carry.
-pub fn dockerfile_quote(text: &str, escape: char) -> Option<String> {
-    if !dockerfile_writable(text) {
-        return None;
-    }
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        if c == '"' || c == '$' || c == escape {
-            out.push(escape);
-        }
-        out.push(c);
-    }
-    out.push('"');
-    Some(out)
-}
-
-/// One `LABEL` instruction holding every label, keys in byte order, one `"key"="value"` pair per
-/// line joined with the Dockerfile's line continuation. Labels whose key or value cannot be written
-/// in a Dockerfile are returned apart, for the caller to pass another way.
-pub fn label_instruction(labels: &Labels, escape: char) -> (String, Labels) {
-    let mut pairs = Vec::new();
-    let mut unwritable = Labels::new();
-    for (key, value) in labels {
-        match (
-            dockerfile_quote(key, escape),
-            dockerfile_quote(value, escape),
-        ) {
-            (Some(k), Some(v)) => pairs.push(format!("{k}={v}")),
-            _ => {
-                unwritable.insert(key.clone(), value.clone());
-            }
-        }
-    }
-    if pairs.is_empty() {
-        return (String::new(), unwritable);
-    }
-    let separator = format!(" {escape}\n      ");
-    (format!("LABEL {}\n", pairs.join(&separator)), unwritable)
 }
 
 /// A value for one-line text output: control characters (line breaks, tabs, ...) shown escaped.
@@ -306,37 +273,6 @@ mod tests {
     }
 
     #[test]
-    fn escape_directive() {
-        assert_eq!(dockerfile_escape_char("FROM scratch\n"), '\\');
-        assert_eq!(dockerfile_escape_char("# escape=`\nFROM scratch\n"), '`');
-        assert_eq!(dockerfile_escape_char("#ESCAPE = `\nFROM scratch\n"), '`');
-        assert_eq!(
-            dockerfile_escape_char("# syntax=docker/dockerfile:1\n# escape=`\nFROM x\n"),
-            '`'
-        );
-        // A directive after a comment or blank line is only a comment.
-        assert_eq!(dockerfile_escape_char("# hello\n# escape=`\n"), '\\');
-        assert_eq!(dockerfile_escape_char("\n# escape=`\n"), '\\');
-        assert_eq!(dockerfile_escape_char("FROM x\n# escape=`\n"), '\\');
-    }
-
-    #[test]
-    fn quoting_escapes_dollar_quote_and_escape_char() {
-        assert_eq!(
-            dockerfile_quote(r#"$HOME ${X} "q" \b"#, '\\').unwrap(),
-            r#""\$HOME \${X} \"q\" \\b""#
-        );
-        assert_eq!(
-            dockerfile_quote(r#"$HOME "q" \b `t"#, '`').unwrap(),
-            r#""`$HOME `"q`" \b ``t""#
-        );
-        assert_eq!(dockerfile_quote("", '\\').unwrap(), r#""""#);
-        assert_eq!(dockerfile_quote("ünï €", '\\').unwrap(), "\"ünï €\"");
-        assert_eq!(dockerfile_quote("a\nb", '\\'), None);
-        assert_eq!(dockerfile_quote("a\rb", '\\'), None);
-    }
-
-    #[test]
     fn label_files_read_as_docker_reads_them() {
         let line = |line, key, value| LabelLine { line, key, value };
         assert_eq!(
@@ -355,13 +291,25 @@ mod tests {
     }
 
     #[test]
-    fn instruction_is_sorted_and_separates_unwritable() {
-        let labels = from_pairs(&[("b", "2"), ("a", "1"), ("c", "x\ny")]);
-        let (text, rest) = label_instruction(&labels, '\\');
-        assert_eq!(text, "LABEL \"a\"=\"1\" \\\n      \"b\"=\"2\"\n");
-        assert_eq!(rest.len(), 1);
-        assert_eq!(rest["c"], "x\ny");
-        let (empty, _) = label_instruction(&Labels::new(), '\\');
-        assert_eq!(empty, "");
+    fn label_files() {
+        assert_eq!(
+            parse_label_file("{\"a\": \"1\", \"B\": \"\"}").unwrap(),
+            from_pairs(&[("a", "1"), ("B", "")])
+        );
+        assert_eq!(parse_label_file("null\n").unwrap(), Labels::new());
+        assert_eq!(
+            parse_label_file("# c\n\na=b=c\r\nd=\n").unwrap(),
+            from_pairs(&[("a", "b=c"), ("d", "")])
+        );
+        let err = parse_label_file("a=1\nnope\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: \"nope\" has no '=': expected KEY=VALUE (blank lines and # comments are skipped)"
+        );
+        assert!(parse_label_file("=v")
+            .unwrap_err()
+            .to_string()
+            .contains("empty key"));
+        assert!(parse_label_file("{\"a\": 1}").is_err());
     }
 }

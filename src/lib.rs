@@ -8,6 +8,7 @@ pub mod commands;
 pub mod containers;
 pub mod create;
 pub mod created;
+pub mod dockerfile;
 pub mod engine;
 pub mod git;
 pub mod heritable;

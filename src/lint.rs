@@ -1,5 +1,5 @@
-//! Pure lint rules over a label set, and the readers of the label sources `lint` accepts
-//! (a Dockerfile's `LABEL` instructions, a labels file).
+//! Pure lint rules over a label set, and the [`Input`] a Dockerfile's final stage gives them
+//! (its syntax is [`crate::dockerfile`]'s; label files are [`crate::labels::parse_label_file`]).
 //!
 //! Every rule has a stable id and name ([`Rule`]); README's `### lint` documents each one. Rules:
 //! key style (hadolint DL3048) and Docker's reserved namespaces; the `ds01.*` schema table (legacy,
@@ -9,14 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use thiserror::Error;
 
+use crate::dockerfile;
 use crate::heritable::{oci_name, BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE, SCRATCH};
-use crate::history::{label_words, HistoryRow};
-use crate::labels::{
-    dockerfile_escape_char, key_rule_violations, parse_label_lines, reserved_prefix, KeyRule,
-    LabelLine, Labels,
-};
+use crate::history::HistoryRow;
+use crate::labels::{key_rule_violations, reserved_prefix, KeyRule, Labels};
 use crate::lineage::{group, is_schema_key, reconstruct, split_schema_key};
 use crate::schema;
 
@@ -575,204 +572,58 @@ pub struct NotLast {
     pub instruction_line: usize,
 }
 
-#[derive(Default)]
-struct Stage {
-    name: Option<String>,
-    base: String,
-    labels: Vec<(String, String, usize, bool)>,
-    /// The last `label-schema-version` LABEL (key, line), and the first instruction after it.
-    schema_version: Option<(String, usize)>,
-    after: Option<(String, usize)>,
-}
-
 /// The labels the Dockerfile's final stage sets: its own `LABEL` instructions, after those of an
-/// earlier stage it is built FROM (by `AS` name). Honours the `# escape=` directive, line
-/// continuations, comment lines inside continuations, quotes and escapes; heredoc bodies are
-/// skipped. A key set twice keeps its last value. `$VAR` references are kept as written and marked.
+/// earlier stage it is built FROM (by `AS` name), read with [`crate::dockerfile`]'s rules (the
+/// `# escape=` directive, continuations, comments, quotes and escapes; heredoc bodies skipped). A key
+/// set twice keeps its last value. `$VAR` references are kept as written and marked.
 pub fn dockerfile_labels(text: &str) -> DockerfileLabels {
-    let escape = dockerfile_escape_char(text);
-    let mut stages: Vec<Stage> = Vec::new();
-    let mut pending: Option<(usize, String)> = None;
-    let mut heredoc: Option<(String, bool)> = None;
-    for (i, raw) in text.lines().enumerate() {
-        if let Some((end, dash)) = &heredoc {
-            let line = if *dash {
-                raw.trim_start_matches('\t')
-            } else {
-                raw
-            };
-            if line == end {
-                heredoc = None;
-            }
-            continue;
-        }
-        let trimmed = raw.trim_start();
-        // Comment and blank lines, also inside a continuation (Docker drops them there too).
-        if trimmed.starts_with('#') || trimmed.is_empty() {
-            continue;
-        }
-        let (start, mut logical) = pending.take().unwrap_or((i + 1, String::new()));
-        let body = raw.trim_end();
-        if let Some(cut) = body.strip_suffix(escape) {
-            logical.push_str(cut);
-            pending = Some((start, logical));
-            continue;
-        }
-        logical.push_str(body);
-        heredoc = instruction(&logical, start, escape, &mut stages);
-    }
-    if let Some((start, logical)) = pending {
-        instruction(&logical, start, escape, &mut stages);
-    }
+    let escape = dockerfile::escape_char(text);
+    let stages = dockerfile::stages(dockerfile::instructions(text, escape));
     let mut out = DockerfileLabels::default();
-    if let Some(stage) = stages.last() {
-        if let (Some((key, line)), Some((instruction, instruction_line))) =
-            (&stage.schema_version, &stage.after)
-        {
-            out.schema_version_not_last = Some(NotLast {
-                key: key.clone(),
-                line: *line,
-                instruction: instruction.clone(),
-                instruction_line: *instruction_line,
-            });
-        }
-    }
-    if let Some(last) = stages.len().checked_sub(1) {
-        for (key, value, line, substituted) in stage_labels(&stages, last) {
-            out.labels.insert(key.clone(), value);
-            out.lines.insert(key.clone(), line);
-            if substituted {
-                out.substituted.insert(key);
-            } else {
-                out.substituted.remove(&key);
+    let Some(last) = stages.len().checked_sub(1) else {
+        return out;
+    };
+    for stage in dockerfile::ancestry(&stages, last) {
+        for instruction in &stage.instructions {
+            for pair in instruction.labels(escape) {
+                out.labels.insert(pair.key.clone(), pair.value);
+                out.lines.insert(pair.key.clone(), instruction.line);
+                if pair.substituted {
+                    out.substituted.insert(pair.key);
+                } else {
+                    out.substituted.remove(&pair.key);
+                }
             }
         }
     }
+    out.schema_version_not_last = schema_version_not_last(&stages[last], escape);
     out
 }
 
-/// Labels of stage `index`, after those of the earlier stage it is built FROM, if any.
-fn stage_labels(stages: &[Stage], index: usize) -> Vec<(String, String, usize, bool)> {
-    let stage = &stages[index];
-    let parent = stages[..index].iter().rposition(|s| {
-        s.name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(&stage.base))
-    });
-    let mut labels = parent.map_or_else(Vec::new, |p| stage_labels(stages, p));
-    labels.extend(stage.labels.iter().cloned());
-    labels
-}
-
-/// Handle one logical instruction; returns the heredoc terminator it opens, if any.
-fn instruction(
-    text: &str,
-    line: usize,
-    escape: char,
-    stages: &mut Vec<Stage>,
-) -> Option<(String, bool)> {
-    let text = text.trim();
-    let (keyword, rest) = text
-        .split_once(char::is_whitespace)
-        .map_or((text, ""), |(k, r)| (k, r.trim_start()));
-    if keyword.eq_ignore_ascii_case("FROM") {
-        let words: Vec<&str> = rest
-            .split_whitespace()
-            .filter(|w| !w.starts_with("--"))
-            .collect();
-        let name = match words.as_slice() {
-            [_, as_, name, ..] if as_.eq_ignore_ascii_case("as") => Some(name.to_string()),
-            _ => None,
-        };
-        stages.push(Stage {
-            name,
-            base: words.first().map_or_else(String::new, |w| w.to_string()),
-            ..Stage::default()
-        });
-        return None;
-    }
-    if stages.is_empty() {
-        stages.push(Stage::default());
-    }
-    let stage = stages.last_mut().expect("pushed above");
-    if keyword.eq_ignore_ascii_case("LABEL") {
-        for pair in label_words(rest, escape) {
-            if split_schema_key(&pair.key).is_some_and(|sk| sk.has_leaf(LABEL_SCHEMA_VERSION)) {
-                stage.schema_version = Some((pair.key.clone(), line));
-                stage.after = None;
+/// In `stage`, the last `LABEL` that sets a `label-schema-version` key and the first instruction
+/// after it, if any.
+fn schema_version_not_last(stage: &dockerfile::Stage, escape: char) -> Option<NotLast> {
+    let mut version: Option<(String, usize)> = None;
+    let mut after: Option<(String, usize)> = None;
+    for instruction in &stage.instructions {
+        if instruction.is("LABEL") {
+            for pair in instruction.labels(escape) {
+                if split_schema_key(&pair.key).is_some_and(|sk| sk.has_leaf(LABEL_SCHEMA_VERSION)) {
+                    version = Some((pair.key, instruction.line));
+                    after = None;
+                }
             }
-            stage
-                .labels
-                .push((pair.key, pair.value, line, pair.substituted));
+        } else if version.is_some() && after.is_none() {
+            after = Some((instruction.keyword.to_ascii_uppercase(), instruction.line));
         }
-        return None;
     }
-    if stage.schema_version.is_some() && stage.after.is_none() {
-        stage.after = Some((keyword.to_ascii_uppercase(), line));
-    }
-    if ["RUN", "COPY", "ADD"]
-        .iter()
-        .any(|k| keyword.eq_ignore_ascii_case(k))
-    {
-        return heredoc_start(rest);
-    }
-    None
-}
-
-/// The terminator of the first heredoc (`<<EOF`, `<<-EOF`, `<<"EOF"`) in `args`, and whether
-/// leading tabs are stripped (`<<-`).
-fn heredoc_start(args: &str) -> Option<(String, bool)> {
-    let at = args.find("<<")?;
-    let rest = &args[at + 2..];
-    let (dash, rest) = match rest.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, rest),
-    };
-    let word: String = rest
-        .trim_start_matches(['"', '\''])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    (!word.is_empty()).then_some((word, dash))
-}
-
-#[derive(Debug, Error)]
-pub enum LabelFileError {
-    #[error("not a JSON object of string values ({0}): expected {{\"key\": \"value\", ...}} or KEY=VALUE lines")]
-    Json(#[source] serde_json::Error),
-    #[error("line {line}: {text:?} has no '=': expected KEY=VALUE (blank lines and # comments are skipped)")]
-    NoEquals { line: usize, text: String },
-    #[error("line {line}: empty key in {text:?}: expected KEY=VALUE")]
-    EmptyKey { line: usize, text: String },
-}
-
-/// A labels file: a JSON object of strings (`null` = no labels, as `inspect --format '{{json
-/// .Config.Labels}}'` prints), or `KEY=VALUE` lines read as docker reads `--label-file`
-/// ([`parse_label_lines`]). Stricter than docker: a line without `=` or with an empty key is an
-/// error (docker takes the first as a key with an empty value and refuses the second).
-pub fn parse_label_file(text: &str) -> Result<Labels, LabelFileError> {
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with('{') || trimmed.trim_end() == "null" {
-        let parsed: Option<Labels> = serde_json::from_str(trimmed).map_err(LabelFileError::Json)?;
-        return Ok(parsed.unwrap_or_default());
-    }
-    let mut labels = Labels::new();
-    for LabelLine { line, key, value } in parse_label_lines(text) {
-        let Some(value) = value else {
-            return Err(LabelFileError::NoEquals {
-                line,
-                text: key.to_string(),
-            });
-        };
-        if key.trim().is_empty() {
-            return Err(LabelFileError::EmptyKey {
-                line,
-                text: format!("{key}={value}"),
-            });
-        }
-        labels.insert(key.to_string(), value.to_string());
-    }
-    Ok(labels)
+    let ((key, line), (instruction, instruction_line)) = (version?, after?);
+    Some(NotLast {
+        key,
+        line,
+        instruction,
+        instruction_line,
+    })
 }
 
 #[cfg(test)]
@@ -1132,28 +983,5 @@ mod tests {
         assert_eq!(l015[0].render(Some("Dockerfile")), format!("Dockerfile:4: L015 not-conforming: {k}: set at line 2 but followed by COPY at line 4: only LABEL instructions may follow it, or the image does not conform"));
         let fine = format!("FROM scratch\nCOPY a /a\nLABEL {k}=0.0.1\nLABEL x=1\n");
         assert_eq!(dockerfile_labels(&fine).schema_version_not_last, None);
-    }
-
-    #[test]
-    fn label_files() {
-        assert_eq!(
-            parse_label_file("{\"a\": \"1\", \"B\": \"\"}").unwrap(),
-            labels(&[("a", "1"), ("B", "")])
-        );
-        assert_eq!(parse_label_file("null\n").unwrap(), Labels::new());
-        assert_eq!(
-            parse_label_file("# c\n\na=b=c\r\nd=\n").unwrap(),
-            labels(&[("a", "b=c"), ("d", "")])
-        );
-        let err = parse_label_file("a=1\nnope\n").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "line 2: \"nope\" has no '=': expected KEY=VALUE (blank lines and # comments are skipped)"
-        );
-        assert!(parse_label_file("=v")
-            .unwrap_err()
-            .to_string()
-            .contains("empty key"));
-        assert!(parse_label_file("{\"a\": 1}").is_err());
     }
 }

@@ -14,15 +14,15 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::cli::LabelMode;
-use crate::created::{self, CommitTime, CreatedSpec};
 use crate::dockerfile;
 use crate::engine::{Engine, EngineCommand};
 use crate::git::GitInfo;
-use crate::heritable::{BASE_PREFIX, LABEL_SCHEMA_VERSION, OCI_PREFIX as OCI};
+use crate::image_schema::{BASE_PREFIX, LABEL_SCHEMA_VERSION, OCI_PREFIX as OCI};
 use crate::labels::{self, Labels};
 use crate::profile::{self, Base, Placeholders, Profile};
 use crate::reference::ImageRef;
 use crate::tag::{self, Tag};
+use crate::timestamp::{self, CommitTime, CreatedSpec};
 
 /// Everything a plan is computed from, already read and validated.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ pub enum PlanError {
     #[error(transparent)]
     Tag(#[from] tag::TagError),
     #[error(transparent)]
-    Created(#[from] created::CreatedError),
+    Created(#[from] timestamp::CreatedError),
     #[error("image {value:?} ({origin}): {source}")]
     Image {
         value: String,
@@ -149,7 +149,7 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
     let epoch = req
         .source_date_epoch
         .as_deref()
-        .map(|v| created::from_source_date_epoch(v).map(|_| v))
+        .map(|v| timestamp::from_source_date_epoch(v).map(|_| v))
         .transpose()?;
 
     let profile = profile::load(&req.profile, &req.cwd)?;
@@ -229,7 +229,7 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
             None => CreatedSpec::Auto,
         },
     };
-    let created = created::resolve(&spec, epoch, commit, now)?;
+    let created = timestamp::resolve(&spec, epoch, commit, now)?;
 
     Ok(PlanInputs {
         base_prefix,

@@ -351,7 +351,10 @@ mod tests {
             .iter()
             .map(|v| v.as_str())
             .collect();
-        assert_eq!(flags, crate::schema::INTERFACE_VALUES[..flags.len()]);
+        assert_eq!(
+            flags,
+            crate::container_schema::INTERFACE_VALUES[..flags.len()]
+        );
         for v in Interface::value_variants() {
             assert_eq!(v.to_possible_value().unwrap().get_name(), v.as_str());
         }

@@ -9,7 +9,7 @@
 //!   labels) do not count.
 //! - Managed: `ds01` when `ds01.managed` is `true`, else `legacy` when `aime.mlc.DS01_MANAGED` is
 //!   `true`, else `no` (values trimmed).
-//! - Normalised view: for each current key of [`crate::schema::KEYS`], the key itself, then its legacy
+//! - Normalised view: for each current key of [`crate::container_schema::KEYS`], the key itself, then its legacy
 //!   keys in table order; the first non-empty value wins (a `ds01.*` key wins over its fallbacks, a
 //!   deprecated `ds01.gpu.uuid`/`ds01.gpu_slot` only shows when its replacement is absent). When every
 //!   candidate is empty the first present one is shown with its empty value. `ds01.user` is the owner
@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::container_schema::{self, KEYS, NAMESPACE};
 use crate::inspect::Inspected;
 use crate::labels::Labels;
 use crate::ownership::{label_value, resolve_owner, Owner, NO_VALUE};
-use crate::schema::{self, KEYS, NAMESPACE};
 
 /// Which label namespaces a container carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -82,7 +82,7 @@ impl Managed {
 /// The namespace classification of a label set.
 pub fn namespace(labels: &Labels) -> Namespace {
     let ds01 = labels.keys().any(|k| k.starts_with(NAMESPACE));
-    let legacy = labels.keys().any(|k| schema::is_legacy_key(k));
+    let legacy = labels.keys().any(|k| container_schema::is_legacy_key(k));
     match (ds01, legacy) {
         (true, false) => Namespace::Ds01,
         (false, true) => Namespace::Legacy,
@@ -185,8 +185,9 @@ where
     let unmapped = labels
         .iter()
         .filter(|(k, _)| {
-            (k.starts_with(NAMESPACE) && schema::lookup(k).is_none())
-                || (schema::is_legacy_key(k) && schema::replacement_for(k).is_none())
+            (k.starts_with(NAMESPACE) && container_schema::lookup(k).is_none())
+                || (container_schema::is_legacy_key(k)
+                    && container_schema::replacement_for(k).is_none())
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
@@ -238,7 +239,7 @@ where
             .collect(),
         legacy_keys: labels
             .keys()
-            .filter(|k| schema::is_legacy_key(k))
+            .filter(|k| container_schema::is_legacy_key(k))
             .cloned()
             .collect(),
     }

@@ -14,14 +14,12 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::cli::{CreateArgs, Interface};
+use crate::container_schema::{self, UID_SEPARATOR};
 use crate::engine::{Engine, EngineCommand};
 use crate::identity::{Identity, IdentityError};
 use crate::labels::{self, Labels};
 use crate::operand::{check_operand, Operand, OperandError};
-use crate::schema;
-
-/// Separator between NAME and the owner's uid in AIME container names (`NAME._.UID`).
-pub const UID_SEPARATOR: &str = "._.";
+use crate::timestamp;
 
 /// Everything `create` needs besides the flags.
 pub struct Inputs<'a> {
@@ -147,7 +145,7 @@ pub fn plan(
     put("ds01.user", owner.user.clone());
     put("ds01.managed", "true".into());
     put("ds01.interface", interface.as_str().into());
-    put("ds01.created_at", utc_timestamp(inputs.now));
+    put("ds01.created_at", timestamp::utc_timestamp(inputs.now));
     put("ds01.name", args.name.clone());
     put("ds01.container_name", name.clone());
     put("ds01.image", args.image.clone());
@@ -241,20 +239,6 @@ pub fn interface(flag: Option<Interface>, context: Option<&str>) -> Result<Inter
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
-pub fn utc_timestamp(now: OffsetDateTime) -> String {
-    let t = now.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// `ds01.custom_image`: empty for AIME catalog images (`aimehub/...`), else the image.
 pub fn custom_image(image: &str) -> String {
     let path = ["docker.io/", "index.docker.io/"]
@@ -269,9 +253,9 @@ pub fn custom_image(image: &str) -> String {
 }
 
 fn check_flag_value(key: &'static str, value: &str) -> Result<(), CreateError> {
-    let spec = schema::lookup(key).expect("create writes schema keys only");
+    let spec = container_schema::lookup(key).expect("create writes schema keys only");
     let bad = |expected: String| CreateError::BadValue {
-        flag: schema::create_flag(key).unwrap_or(key),
+        flag: container_schema::create_flag(key).unwrap_or(key),
         key: spec.key,
         value: value.into(),
         expected,
@@ -289,11 +273,11 @@ fn check_flag_value(key: &'static str, value: &str) -> Result<(), CreateError> {
 }
 
 fn check_label(key: &str, value: &str) -> Result<(), CreateError> {
-    let spec = schema::lookup(key).expect("create writes schema keys only");
+    let spec = container_schema::lookup(key).expect("create writes schema keys only");
     spec.value_type
         .check(value)
         .map_err(|expected| CreateError::BadValue {
-            flag: schema::create_flag(key).unwrap_or(spec.key),
+            flag: container_schema::create_flag(key).unwrap_or(spec.key),
             key: spec.key,
             value: value.into(),
             expected,
@@ -451,7 +435,7 @@ fn check_label_sources(sources: &[LabelSource]) -> Result<(), CreateError> {
         match source {
             LabelSource::Inline { arg, label } => {
                 let key = label_key(label);
-                if schema::is_reserved_key(key) {
+                if container_schema::is_reserved_key(key) {
                     return Err(CreateError::ForgedLabel {
                         arg: arg.clone(),
                         key: key.into(),
@@ -476,7 +460,7 @@ fn check_label_sources(sources: &[LabelSource]) -> Result<(), CreateError> {
 pub fn check_label_file(file: &str, text: &str) -> Result<(), CreateError> {
     match labels::parse_label_lines(text)
         .into_iter()
-        .find(|l| schema::is_reserved_key(l.key))
+        .find(|l| container_schema::is_reserved_key(l.key))
     {
         Some(forged) => Err(CreateError::ForgedLabelInFile {
             file: file.into(),
@@ -579,12 +563,12 @@ mod tests {
              --label 'ds01.user=alice' --label 'ds01.user_id=1000' aimehub/pytorch-2.3"
         );
         // Every required schema key is written; nothing deprecated or legacy.
-        for spec in schema::KEYS.iter().filter(|s| s.required) {
+        for spec in container_schema::KEYS.iter().filter(|s| s.required) {
             assert!(plan.labels.contains_key(spec.key), "{}", spec.key);
         }
         for key in plan.labels.keys() {
             assert!(
-                schema::lookup(key).is_some_and(|s| !s.deprecated()),
+                container_schema::lookup(key).is_some_and(|s| !s.deprecated()),
                 "{key}"
             );
         }
@@ -807,12 +791,6 @@ mod tests {
         assert_eq!(custom_image("docker.io/aimehub/pytorch"), "");
         assert_eq!(custom_image("ghcr.io/aimehub/x"), "ghcr.io/aimehub/x");
         assert_eq!(custom_image("my/img"), "my/img");
-    }
-
-    #[test]
-    fn timestamp_is_utc_z() {
-        assert_eq!(utc_timestamp(now()), "2026-02-16T08:20:30Z");
-        assert!(schema::check_value("ds01.created_at", &utc_timestamp(now())).is_ok());
     }
 
     fn scan(argv: &[&str]) -> Result<Vec<LabelSource>, CreateError> {

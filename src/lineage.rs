@@ -1,10 +1,8 @@
 //! Pure reconstruction of an image's chain of heritable-labelled images from its labels and history.
 //!
-//! Every key of the heritable schema is `<image-prefix>.<schema-namespace>.<leaf>`; the namespace
-//! (`io.github.jefferysdockers`, written `io.github.JefferysDockers` by the original scripts) is
-//! matched case-insensitively. Labels are grouped per prefix (other keys starting with `<prefix>.`
-//! belong to that image too; the rest are unattributed). Each image's `base-prefix` names its parent:
-//! `scratch` for none, `""` for a parent that does not conform, else the parent's prefix.
+//! Labels are grouped per image prefix by [`crate::image_schema::group`] (the schema's key syntax
+//! lives there). Each image's `base-prefix` names its parent: `scratch` for none, `""` for a parent
+//! that does not conform, else the parent's prefix.
 //!
 //! The chain: every prefix named by no `base-prefix` is the head of a run of conforming images,
 //! walked down through `base-prefix` to `scratch` (the root run) or to a gap (`""`, a prefix with no
@@ -22,125 +20,12 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::heritable::{BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE, SCRATCH};
 use crate::history::{final_label_block, HistoryRow};
+use crate::image_schema::{
+    group, is_schema_key, Grouping, Image, BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE,
+    SCRATCH,
+};
 use crate::labels::Labels;
-
-/// A key of the heritable schema split into its parts (slices of the key as written).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SchemaKey<'a> {
-    pub prefix: &'a str,
-    pub namespace: &'a str,
-    pub leaf: &'a str,
-}
-
-/// Split `<prefix>.<namespace>.<leaf>`, the namespace matched case-insensitively. `None` for keys
-/// outside the schema, and for schema keys with an empty prefix or leaf.
-pub fn split_schema_key(key: &str) -> Option<SchemaKey<'_>> {
-    let needle = schema_needle();
-    // ASCII lower-casing keeps byte offsets.
-    let at = key.to_ascii_lowercase().find(&needle)?;
-    let prefix = &key[..at];
-    let namespace = &key[at + 1..at + needle.len() - 1];
-    let leaf = &key[at + needle.len()..];
-    (!prefix.is_empty() && !leaf.is_empty()).then_some(SchemaKey {
-        prefix,
-        namespace,
-        leaf,
-    })
-}
-
-impl SchemaKey<'_> {
-    /// Whether the leaf is `leaf`, compared case-insensitively (the seed writes `vendorUrl`).
-    pub fn has_leaf(&self, leaf: &str) -> bool {
-        self.leaf.eq_ignore_ascii_case(leaf)
-    }
-}
-
-/// Whether `key` is image `prefix`'s schema key for `leaf` (namespace and leaf compared
-/// case-insensitively).
-pub fn is_schema_key(key: &str, prefix: &str, leaf: &str) -> bool {
-    split_schema_key(key).is_some_and(|sk| sk.prefix == prefix && sk.has_leaf(leaf))
-}
-
-fn schema_needle() -> String {
-    format!(".{SCHEMA_NAMESPACE}.")
-}
-
-/// One conforming image: its prefix, required leaves and every label under its prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Image {
-    pub prefix: String,
-    /// The `base-prefix` value; `null` when missing, or when two keys give different values.
-    pub base_prefix: Option<String>,
-    pub label_schema_version: Option<String>,
-    /// Every label whose key starts with `<prefix>.`.
-    pub labels: Labels,
-    #[serde(skip)]
-    base_values: Vec<String>,
-}
-
-/// Labels grouped per image prefix.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Grouping {
-    pub images: BTreeMap<String, Image>,
-    /// Labels under no prefix of the schema.
-    pub unattributed: Labels,
-}
-
-/// Group `labels` per image prefix (see the module docs).
-pub fn group(labels: &Labels) -> Grouping {
-    let mut images: BTreeMap<String, Image> = BTreeMap::new();
-    for key in labels.keys() {
-        if let Some(sk) = split_schema_key(key) {
-            images
-                .entry(sk.prefix.to_string())
-                .or_insert_with(|| Image {
-                    prefix: sk.prefix.to_string(),
-                    base_prefix: None,
-                    label_schema_version: None,
-                    labels: Labels::new(),
-                    base_values: Vec::new(),
-                });
-        }
-    }
-    let mut unattributed = Labels::new();
-    for (key, value) in labels {
-        let owner = match split_schema_key(key) {
-            Some(sk) => Some(sk.prefix),
-            None => images
-                .keys()
-                .filter(|p| key.len() > p.len() && key.starts_with(p.as_str()))
-                .filter(|p| key.as_bytes()[p.len()] == b'.')
-                .max_by_key(|p| p.len())
-                .map(String::as_str),
-        };
-        let Some(owner) = owner.map(str::to_string) else {
-            unattributed.insert(key.clone(), value.clone());
-            continue;
-        };
-        let image = images.get_mut(&owner).expect("prefix collected above");
-        image.labels.insert(key.clone(), value.clone());
-        if let Some(sk) = split_schema_key(key).filter(|sk| sk.prefix == owner) {
-            if sk.has_leaf(BASE_PREFIX) {
-                if !image.base_values.contains(value) {
-                    image.base_values.push(value.clone());
-                }
-            } else if sk.has_leaf(LABEL_SCHEMA_VERSION) {
-                image.label_schema_version = Some(value.clone());
-            }
-        }
-    }
-    for image in images.values_mut() {
-        if image.base_values.len() == 1 {
-            image.base_prefix = Some(image.base_values[0].clone());
-        }
-    }
-    Grouping {
-        images,
-        unattributed,
-    }
-}
 
 /// A place in the chain where non-conforming images (of unknown number) sit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -345,10 +230,10 @@ pub fn reconstruct(labels: &Labels, history: &[HistoryRow]) -> Lineage {
 fn runs(images: &BTreeMap<String, Image>) -> (Vec<Run>, Vec<Problem>) {
     let mut problems = Vec::new();
     for image in images.values() {
-        if image.base_values.len() > 1 {
+        if image.base_values().len() > 1 {
             problems.push(Problem::ConflictingBasePrefix {
                 prefix: image.prefix.clone(),
-                values: image.base_values.clone(),
+                values: image.base_values().to_vec(),
             });
         }
     }
@@ -408,7 +293,7 @@ fn walk(start: &str, images: &BTreeMap<String, Image>) -> (Run, Option<Vec<Strin
     let mut members = vec![start.to_string()];
     loop {
         let image = &images[members.last().expect("non-empty")];
-        if image.base_values.len() > 1 {
+        if image.base_values().len() > 1 {
             return (
                 Run {
                     members,
@@ -640,40 +525,6 @@ mod tests {
 
     fn prefixes(chain: &[Image]) -> Vec<&str> {
         chain.iter().map(|i| i.prefix.as_str()).collect()
-    }
-
-    #[test]
-    fn schema_keys_split_case_insensitively() {
-        let sk =
-            split_schema_key("jefferys.ubu-lts.io.github.JefferysDockers.base-prefix").unwrap();
-        assert_eq!(sk.prefix, "jefferys.ubu-lts");
-        assert_eq!(sk.namespace, "io.github.JefferysDockers");
-        assert_eq!(sk.leaf, "base-prefix");
-        assert_eq!(
-            split_schema_key("a.IO.GITHUB.JEFFERYSDOCKERS.x")
-                .unwrap()
-                .prefix,
-            "a"
-        );
-        assert!(split_schema_key("io.github.jefferysdockers.x").is_none());
-        assert!(split_schema_key("a.io.github.jefferysdockers.").is_none());
-        assert!(split_schema_key("a.io.github.jefferysdockersx.y").is_none());
-        assert!(is_schema_key(
-            "a.IO.github.jefferysdockers.Base-Prefix",
-            "a",
-            BASE_PREFIX
-        ));
-        assert!(!is_schema_key(
-            "ab.io.github.jefferysdockers.base-prefix",
-            "a",
-            BASE_PREFIX
-        ));
-        assert!(!is_schema_key(
-            "a.io.github.jefferysdockers.base-prefixx",
-            "a",
-            BASE_PREFIX
-        ));
-        assert!(split_schema_key("ds01.user").is_none());
     }
 
     #[test]

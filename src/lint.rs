@@ -10,12 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::container_schema;
 use crate::dockerfile;
-use crate::heritable::{oci_name, BASE_PREFIX, LABEL_SCHEMA_VERSION, SCHEMA_NAMESPACE, SCRATCH};
 use crate::history::HistoryRow;
+use crate::image_schema::{
+    group, is_schema_key, oci_name, split_schema_key, Image, BASE_PREFIX, LABEL_SCHEMA_VERSION,
+    SCHEMA_NAMESPACE, SCRATCH,
+};
 use crate::labels::{key_rule_violations, reserved_prefix, KeyRule, Labels};
-use crate::lineage::{group, is_schema_key, reconstruct, split_schema_key};
-use crate::schema;
+use crate::lineage::reconstruct;
 
 /// A lint rule: id, name and what it checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,7 +166,7 @@ pub const URL_LEAVES: [&str; 8] = [
     "content-license-file",
     "content-vendorUrl",
 ];
-/// OCI annotations (under [`crate::heritable::OCI_PREFIX`]) whose value must be an http(s) URL.
+/// OCI annotations (under [`crate::image_schema::OCI_PREFIX`]) whose value must be an http(s) URL.
 const OCI_URL_NAMES: [&str; 3] = ["url", "source", "documentation"];
 /// Leaves whose value must be an SPDX license expression (empty allowed).
 pub const SPDX_LEAVES: [&str; 2] = ["license-spdx", "content-license-spdx"];
@@ -239,8 +242,8 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
             }
         }
         let rules: Vec<&str> = violations.iter().map(|r| r.describe()).collect();
-        let hint = if schema::is_legacy_key(key) {
-            match schema::replacement_for(key) {
+        let hint = if container_schema::is_legacy_key(key) {
+            match container_schema::replacement_for(key) {
                 Some(new) => {
                     format!(" (legacy key, upper case by history: its replacement is {new})")
                 }
@@ -287,8 +290,8 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
 
 fn ds01_rules(input: &Input, out: &mut Vec<Finding>) {
     for (key, value) in &input.labels {
-        if schema::is_legacy_key(key) {
-            let message = match schema::replacement_for(key) {
+        if container_schema::is_legacy_key(key) {
+            let message = match container_schema::replacement_for(key) {
                 Some(new) => format!("{key}: legacy aime.mlc key, read-only: write {new} instead"),
                 None => {
                     format!("{key}: legacy aime.mlc key, read-only, with no ds01.* replacement")
@@ -297,10 +300,10 @@ fn ds01_rules(input: &Input, out: &mut Vec<Finding>) {
             out.push(Finding::new(Rule::LegacyKey, Some(key), message));
             continue;
         }
-        if !key.starts_with(schema::NAMESPACE) {
+        if !key.starts_with(container_schema::NAMESPACE) {
             continue;
         }
-        let Some(spec) = schema::lookup(key) else {
+        let Some(spec) = container_schema::lookup(key) else {
             out.push(Finding::new(
                 Rule::UnknownDs01Key,
                 Some(key),
@@ -318,7 +321,7 @@ fn ds01_rules(input: &Input, out: &mut Vec<Finding>) {
         if input.substituted.contains(key) {
             continue;
         }
-        if let Err(expected) = schema::check_value(key, value) {
+        if let Err(expected) = container_schema::check_value(key, value) {
             out.push(Finding::new(
                 Rule::ValueType,
                 Some(key),
@@ -337,7 +340,9 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
         let sk = split_schema_key(key);
         let is_leaf = |names: &[&str]| sk.is_some_and(|sk| names.iter().any(|n| sk.has_leaf(n)));
         let oci = oci_name(key);
-        if (is_leaf(&["created"]) || oci == Some(OCI_CREATED_NAME)) && !schema::is_rfc3339(value) {
+        if (is_leaf(&["created"]) || oci == Some(OCI_CREATED_NAME))
+            && !container_schema::is_rfc3339(value)
+        {
             out.push(Finding::new(
                 Rule::Created,
                 Some(key),
@@ -470,7 +475,7 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
     }
 }
 
-fn present(images: &BTreeMap<String, crate::lineage::Image>) -> String {
+fn present(images: &BTreeMap<String, Image>) -> String {
     images.keys().cloned().collect::<Vec<_>>().join(", ")
 }
 

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use crate::create::UID_SEPARATOR;
+use crate::container_schema::UID_SEPARATOR;
 use crate::labels::Labels;
 
 /// Where an owner came from.

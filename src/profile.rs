@@ -14,7 +14,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use toml::Spanned;
 
-use crate::heritable;
+use crate::image_schema;
 
 /// `label-schema-version` when a profile sets none.
 pub const DEFAULT_SCHEMA_VERSION: &str = "0.0.1";
@@ -787,7 +787,7 @@ pub fn load(name_or_path: &str, cwd: &Path) -> Result<Profile, ProfileError> {
         image,
         schema: merged
             .schema
-            .unwrap_or_else(|| heritable::SCHEMA_NAMESPACE.to_string()),
+            .unwrap_or_else(|| image_schema::SCHEMA_NAMESPACE.to_string()),
         schema_version: merged
             .schema_version
             .unwrap_or_else(|| DEFAULT_SCHEMA_VERSION.to_string()),

@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{AuditArgs, Format};
+use crate::container_schema::{self, KEYS};
 use crate::containers::{ContainerView, Namespace};
 use crate::output::{emit, emit_json};
 use crate::ownership::{OwnerSource, NO_SOURCE};
 use crate::queries;
-use crate::schema::{self, KEYS};
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<i32> {
     let views = queries::all_containers(&ctx.engine)?;
@@ -140,7 +140,7 @@ pub fn audit(views: &[ContainerView], program: &str) -> AuditReport {
         .into_iter()
         .map(|(key, containers)| KeyUse {
             key: key.to_string(),
-            replacement: schema::replacement_for(key),
+            replacement: container_schema::replacement_for(key),
             count: containers.len(),
             containers,
         })

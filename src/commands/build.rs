@@ -27,7 +27,7 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         iidfile: iid.path.clone(),
     };
     // Read the local offset before any thread exists (the `time` crate requires it).
-    let now = crate::created::now_local();
+    let now = crate::timestamp::now_local();
     let inputs = build_plan::resolve(&request, now)?;
     for warning in &inputs.warnings {
         eprintln!("ds01-build: warning: {warning}");

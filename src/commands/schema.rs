@@ -4,13 +4,13 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::{SchemaArgs, SchemaFormat};
+use crate::container_schema;
 use crate::output::{emit, emit_json};
-use crate::schema;
 
 pub fn run(_ctx: &Context, args: SchemaArgs) -> Result<i32> {
     match args.format {
-        SchemaFormat::Markdown => emit(schema::markdown())?,
-        SchemaFormat::Json => emit_json(&schema::to_json())?,
+        SchemaFormat::Markdown => emit(container_schema::markdown())?,
+        SchemaFormat::Json => emit_json(&container_schema::to_json())?,
     }
     Ok(0)
 }

@@ -1,6 +1,7 @@
-//! The `created` timestamp: the `--created` spec, SOURCE_DATE_EPOCH, and the label's text format.
+//! Timestamps the labels carry: an image's `created` (the `--created` spec, SOURCE_DATE_EPOCH and
+//! its text format, [`resolve`]) and a container's `ds01.created_at` ([`utc_timestamp`]).
 //!
-//! Format: `YYYY-MM-DDTHH:MM:SS±HH:MM`, seconds only, never `Z` (UTC is written `+00:00`), as the
+//! `created` format: `YYYY-MM-DDTHH:MM:SS±HH:MM`, seconds only, never `Z` (UTC is written `+00:00`), as the
 //! seed's `date --rfc-3339=seconds`-style output (`2020-09-12T00:23:06-04:00`).
 //!
 //! Resolution order ([`resolve`]):
@@ -137,6 +138,20 @@ pub fn resolve(
 /// to get the local offset.
 pub fn now_local() -> OffsetDateTime {
     OffsetDateTime::now_local().unwrap_or_else(|_| OffsetDateTime::now_utc())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
+pub fn utc_timestamp(now: OffsetDateTime) -> String {
+    let t = now.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 #[cfg(test)]
@@ -316,5 +331,14 @@ mod tests {
         let s = format_created(now_local());
         assert_eq!(s.len(), "2020-09-12T04:23:06+00:00".len(), "{s}");
         assert!(!s.ends_with('Z'));
+    }
+
+    #[test]
+    fn timestamp_is_utc_z() {
+        let now = datetime!(2026-02-16 10:20:30 +02:00);
+        assert_eq!(utc_timestamp(now), "2026-02-16T08:20:30Z");
+        assert!(
+            crate::container_schema::check_value("ds01.created_at", &utc_timestamp(now)).is_ok()
+        );
     }
 }

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::cli::LabelMode;
 use crate::dockerfile;
 use crate::engine::{Engine, EngineCommand};
 use crate::git::GitInfo;
@@ -23,6 +22,17 @@ use crate::profile::{self, Base, Placeholders, Profile};
 use crate::reference::ImageRef;
 use crate::tag::{self, Tag};
 use crate::timestamp::{self, CommitTime, CreatedSpec};
+
+/// How computed labels reach `docker build`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LabelMode {
+    /// Append ONE `LABEL` instruction to the Dockerfile and stream it with `-f -` (a changed value
+    /// re-runs one cached step).
+    #[default]
+    Dockerfile,
+    /// One `--label KEY=VALUE` flag per key, as the original build.sh did.
+    Args,
+}
 
 /// Everything a plan is computed from, already read and validated.
 #[derive(Debug, Clone)]

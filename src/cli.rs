@@ -1,10 +1,16 @@
-//! Command-line surface: every subcommand's flags as plain data (clap derive).
+//! Command-line surface: every subcommand's flags as plain data (clap derive). The only module that
+//! names clap: CLI-side mirror enums ([`LabelModeArg`], [`InterfaceArg`]) convert to the domain
+//! types, and `create`'s optional-key flags are generated from [`crate::container_schema::CREATE_FLAGS`].
 //!
-//! Nothing here does I/O; `commands/*` turn these structs into plans and run them.
+//! Nothing here does I/O; `commands/*` turn these structs into requests and plans and run them.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::build_plan::LabelMode;
+use crate::container_schema::{optional_create_flags, FlagForm, Interface};
+use crate::create::CreateRequest;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -75,15 +81,24 @@ pub enum SchemaFormat {
     Json,
 }
 
-/// How computed labels reach `docker build`.
+/// How computed labels reach `docker build` (the CLI side of [`LabelMode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum LabelMode {
+pub enum LabelModeArg {
     /// Append ONE `LABEL` instruction to the Dockerfile and stream it with `-f -`
     /// (a changed value re-runs one cached step).
     #[default]
     Dockerfile,
     /// One `--label KEY=VALUE` flag per key, as the original build.sh did.
     Args,
+}
+
+impl From<LabelModeArg> for LabelMode {
+    fn from(arg: LabelModeArg) -> LabelMode {
+        match arg {
+            LabelModeArg::Dockerfile => LabelMode::Dockerfile,
+            LabelModeArg::Args => LabelMode::Args,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -123,7 +138,7 @@ pub struct BuildArgs {
 
     /// How labels reach the engine.
     #[arg(long, value_enum, default_value_t)]
-    pub label_mode: LabelMode,
+    pub label_mode: LabelModeArg,
 
     /// Print the exact command and Dockerfile tail; run nothing.
     #[arg(long)]
@@ -137,9 +152,9 @@ pub struct BuildArgs {
     pub passthrough: Vec<String>,
 }
 
-/// `ds01.interface` values a creator may write.
+/// `ds01.interface` values a creator may write (the CLI side of [`Interface`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Interface {
+pub enum InterfaceArg {
     Orchestration,
     Atomic,
     Api,
@@ -148,16 +163,70 @@ pub enum Interface {
     Unknown,
 }
 
-impl Interface {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Interface::Orchestration => "orchestration",
-            Interface::Atomic => "atomic",
-            Interface::Api => "api",
-            Interface::Docker => "docker",
-            Interface::Vscode => "vscode",
-            Interface::Unknown => "unknown",
+impl From<InterfaceArg> for Interface {
+    fn from(arg: InterfaceArg) -> Interface {
+        match arg {
+            InterfaceArg::Orchestration => Interface::Orchestration,
+            InterfaceArg::Atomic => Interface::Atomic,
+            InterfaceArg::Api => Interface::Api,
+            InterfaceArg::Docker => Interface::Docker,
+            InterfaceArg::Vscode => Interface::Vscode,
+            InterfaceArg::Unknown => Interface::Unknown,
         }
+    }
+}
+
+/// `create`'s optional-key flags, one per [`FlagForm::Value`] row of [`crate::container_schema::CREATE_FLAGS`]: the keys
+/// given, with their values, in table order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptionalKeys(pub Vec<(&'static str, String)>);
+
+/// The long name of a `--flag`, also its clap id.
+fn long(flag: &'static str) -> &'static str {
+    flag.trim_start_matches("--")
+}
+
+impl Args for OptionalKeys {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        optional_create_flags().fold(cmd, |cmd, f| {
+            let FlagForm::Value { value_name, help } = f.form else {
+                unreachable!("optional flags take a value")
+            };
+            let mut arg = Arg::new(long(f.flag))
+                .long(long(f.flag))
+                .value_name(value_name)
+                .action(clap::ArgAction::Set);
+            if let Some(help) = help {
+                arg = arg.help(help);
+            }
+            cmd.arg(arg)
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for OptionalKeys {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
+        Ok(OptionalKeys(
+            optional_create_flags()
+                .filter_map(|f| {
+                    let value = matches.remove_one::<String>(long(f.flag))?;
+                    Some((f.key, value))
+                })
+                .collect(),
+        ))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
     }
 }
 
@@ -176,49 +245,11 @@ pub struct CreateArgs {
 
     /// How the container was created (default: DS01_CONTEXT, else atomic).
     #[arg(long, value_enum)]
-    pub interface: Option<Interface>,
+    pub interface: Option<InterfaceArg>,
 
-    /// ML framework and version, e.g. pytorch-2.3.
-    #[arg(long)]
-    pub framework: Option<String>,
-
-    /// GPU architecture, e.g. CUDA or ROCM.
-    #[arg(long)]
-    pub arch: Option<String>,
-
-    /// Number of GPUs.
-    #[arg(long, value_name = "N")]
-    pub gpus: Option<String>,
-
-    /// Comma list of GPU UUIDs.
-    #[arg(long, value_name = "U1,U2")]
-    pub gpu_uuids: Option<String>,
-
-    /// Comma list of GPU:MIG slots, e.g. 0:0,0:1.
-    #[arg(long, value_name = "0:0,0:1")]
-    pub gpu_slots: Option<String>,
-
-    /// Host path mounted as the workspace (absolute).
-    #[arg(long, value_name = "PATH")]
-    pub work_mount: Option<String>,
-
-    /// Host path mounted as data (absolute).
-    #[arg(long, value_name = "PATH")]
-    pub data_mount: Option<String>,
-
-    /// Host path mounted as models (absolute).
-    #[arg(long, value_name = "PATH")]
-    pub models_mount: Option<String>,
-
-    #[arg(long, value_name = "P")]
-    pub workspace: Option<String>,
-
-    #[arg(long, value_name = "P")]
-    pub project: Option<String>,
-
-    /// systemd slice path.
-    #[arg(long, value_name = "S")]
-    pub slice: Option<String>,
+    /// The optional keys' flags (`--framework` ... `--slice`), from [`crate::container_schema::CREATE_FLAGS`].
+    #[command(flatten)]
+    pub optional: OptionalKeys,
 
     /// Mark the container protected.
     #[arg(long)]
@@ -238,6 +269,22 @@ pub struct CreateArgs {
     /// Arguments passed to `docker create` (after `--`); `ds01.*`/`aime.mlc*` labels are refused.
     #[arg(last = true, value_name = "DOCKER_CREATE_ARGS")]
     pub passthrough: Vec<String>,
+}
+
+impl CreateArgs {
+    /// The plain request `create`'s plan takes.
+    pub fn request(&self) -> CreateRequest {
+        CreateRequest {
+            image: self.image.clone(),
+            name: self.name.clone(),
+            exact_name: self.exact_name,
+            interface: self.interface.map(Interface::from),
+            optional: self.optional.0.clone(),
+            protected: self.protected,
+            owner: self.owner.clone(),
+            passthrough: self.passthrough.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -347,17 +394,56 @@ mod tests {
 
     #[test]
     fn interface_values_are_the_schemas_current_ones() {
-        let flags: Vec<&str> = Interface::value_variants()
+        let flags: Vec<&str> = InterfaceArg::value_variants()
             .iter()
-            .map(|v| v.as_str())
+            .map(|v| Interface::from(*v).as_str())
             .collect();
         assert_eq!(
             flags,
             crate::container_schema::INTERFACE_VALUES[..flags.len()]
         );
-        for v in Interface::value_variants() {
-            assert_eq!(v.to_possible_value().unwrap().get_name(), v.as_str());
+        assert_eq!(InterfaceArg::value_variants().len(), Interface::ALL.len());
+        for v in InterfaceArg::value_variants() {
+            assert_eq!(
+                v.to_possible_value().unwrap().get_name(),
+                Interface::from(*v).as_str()
+            );
         }
+    }
+
+    #[test]
+    fn label_modes_mirror_the_domain() {
+        for v in LabelModeArg::value_variants() {
+            let name = v.to_possible_value().unwrap().get_name().to_string();
+            let mode = LabelMode::from(*v);
+            assert_eq!(format!("{mode:?}").to_ascii_lowercase(), name);
+        }
+    }
+
+    /// Every flag of the create-flag table is on `ds01-build create`'s command line, and every
+    /// optional-key flag reaches the request under its key.
+    #[test]
+    fn every_create_flag_exists_on_the_command_line() {
+        let cli = Cli::command();
+        let create = cli.find_subcommand("create").expect("create subcommand");
+        for f in crate::container_schema::CREATE_FLAGS {
+            let found = create.get_arguments().any(|a| match f.form {
+                FlagForm::Argument => a.is_positional() && a.get_id() == "image",
+                _ => a.get_long() == Some(long(f.flag)),
+            });
+            assert!(found, "{} ({}) is not a create argument", f.flag, f.key);
+        }
+        let mut argv = vec!["ds01-build", "create", "img", "--name", "p"];
+        for f in optional_create_flags() {
+            argv.extend([f.flag, f.key]);
+        }
+        let Command::Create(args) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("expected create")
+        };
+        let want: Vec<(&str, String)> = optional_create_flags()
+            .map(|f| (f.key, f.key.to_string()))
+            .collect();
+        assert_eq!(args.request().optional, want);
     }
 
     #[test]

@@ -388,31 +388,175 @@ pub static KEYS: &[KeySpec] = &[
     ),
 ];
 
-/// The `ds01-build create` flag that sets each optional key (core keys are always written).
-pub const CREATE_FLAGS: &[(&str, &str)] = &[
-    ("ds01.interface", "--interface"),
-    ("ds01.name", "--name"),
-    ("ds01.image", "IMAGE"),
-    ("ds01.arch", "--arch"),
-    ("ds01.framework", "--framework"),
-    ("ds01.gpus", "--gpus"),
-    ("ds01.gpu.uuids", "--gpu-uuids"),
-    ("ds01.gpu.slots", "--gpu-slots"),
-    ("ds01.work_mount", "--work-mount"),
-    ("ds01.data_mount", "--data-mount"),
-    ("ds01.models_mount", "--models-mount"),
-    ("ds01.workspace", "--workspace"),
-    ("ds01.project", "--project"),
-    ("ds01.slice", "--slice"),
-    ("ds01.protected", "--protected"),
+/// The `ds01.interface` values a creator may write: the first six of [`INTERFACE_VALUES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interface {
+    Orchestration,
+    Atomic,
+    Api,
+    Docker,
+    Vscode,
+    Unknown,
+}
+
+impl Interface {
+    /// Every value, in [`INTERFACE_VALUES`] order.
+    pub const ALL: [Interface; 6] = [
+        Interface::Orchestration,
+        Interface::Atomic,
+        Interface::Api,
+        Interface::Docker,
+        Interface::Vscode,
+        Interface::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interface::Orchestration => "orchestration",
+            Interface::Atomic => "atomic",
+            Interface::Api => "api",
+            Interface::Docker => "docker",
+            Interface::Vscode => "vscode",
+            Interface::Unknown => "unknown",
+        }
+    }
+}
+
+/// A value that is not one of [`Interface::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a ds01.interface value a creator may write")]
+pub struct UnknownInterface(pub String);
+
+impl std::str::FromStr for Interface {
+    type Err = UnknownInterface;
+
+    /// The exact value (`atomic`, not `Atomic`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Interface::ALL
+            .into_iter()
+            .find(|i| i.as_str() == s)
+            .ok_or_else(|| UnknownInterface(s.to_string()))
+    }
+}
+
+/// How a `create` flag appears on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagForm {
+    /// The `IMAGE` argument.
+    Argument,
+    /// A flag `create` handles itself (`--name`, `--interface`, `--protected`).
+    Own,
+    /// `--flag VALUE`, written as the key's value after a check against its type: the optional keys.
+    Value {
+        value_name: &'static str,
+        help: Option<&'static str>,
+    },
+}
+
+/// One `ds01-build create` flag (or the `IMAGE` argument) and the key it gives a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateFlag {
+    pub key: &'static str,
+    /// `--flag`, or `IMAGE`.
+    pub flag: &'static str,
+    pub form: FlagForm,
+}
+
+const fn value(
+    key: &'static str,
+    flag: &'static str,
+    value_name: &'static str,
+    help: Option<&'static str>,
+) -> CreateFlag {
+    CreateFlag {
+        key,
+        flag,
+        form: FlagForm::Value { value_name, help },
+    }
+}
+
+/// Every `create` flag that sets a key (the core keys without one are always computed). The
+/// [`FlagForm::Value`] rows are the optional keys: the command line is generated from them in this
+/// order, and `create` writes each one given.
+pub const CREATE_FLAGS: &[CreateFlag] = &[
+    CreateFlag {
+        key: "ds01.image",
+        flag: "IMAGE",
+        form: FlagForm::Argument,
+    },
+    CreateFlag {
+        key: "ds01.name",
+        flag: "--name",
+        form: FlagForm::Own,
+    },
+    CreateFlag {
+        key: "ds01.interface",
+        flag: "--interface",
+        form: FlagForm::Own,
+    },
+    value(
+        "ds01.framework",
+        "--framework",
+        "FRAMEWORK",
+        Some("ML framework and version, e.g. pytorch-2.3"),
+    ),
+    value(
+        "ds01.arch",
+        "--arch",
+        "ARCH",
+        Some("GPU architecture, e.g. CUDA or ROCM"),
+    ),
+    value("ds01.gpus", "--gpus", "N", Some("Number of GPUs")),
+    value(
+        "ds01.gpu.uuids",
+        "--gpu-uuids",
+        "U1,U2",
+        Some("Comma list of GPU UUIDs"),
+    ),
+    value(
+        "ds01.gpu.slots",
+        "--gpu-slots",
+        "0:0,0:1",
+        Some("Comma list of GPU:MIG slots, e.g. 0:0,0:1"),
+    ),
+    value(
+        "ds01.work_mount",
+        "--work-mount",
+        "PATH",
+        Some("Host path mounted as the workspace (absolute)"),
+    ),
+    value(
+        "ds01.data_mount",
+        "--data-mount",
+        "PATH",
+        Some("Host path mounted as data (absolute)"),
+    ),
+    value(
+        "ds01.models_mount",
+        "--models-mount",
+        "PATH",
+        Some("Host path mounted as models (absolute)"),
+    ),
+    value("ds01.workspace", "--workspace", "P", None),
+    value("ds01.project", "--project", "P", None),
+    value("ds01.slice", "--slice", "S", Some("systemd slice path")),
+    CreateFlag {
+        key: "ds01.protected",
+        flag: "--protected",
+        form: FlagForm::Own,
+    },
 ];
+
+/// The optional keys' flags: the [`FlagForm::Value`] rows of [`CREATE_FLAGS`], in order.
+pub fn optional_create_flags() -> impl Iterator<Item = &'static CreateFlag> {
+    CREATE_FLAGS
+        .iter()
+        .filter(|f| matches!(f.form, FlagForm::Value { .. }))
+}
 
 /// The `create` flag (or `IMAGE` argument) that gives `key` its value, if any.
 pub fn create_flag(key: &str) -> Option<&'static str> {
-    CREATE_FLAGS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, flag)| *flag)
+    CREATE_FLAGS.iter().find(|f| f.key == key).map(|f| f.flag)
 }
 
 /// The spec for a `ds01.*` key, if it is in the schema.
@@ -664,6 +808,29 @@ mod tests {
                 assert!(lookup(new).is_some_and(|s| !s.deprecated()), "{new}");
             }
         }
+    }
+
+    #[test]
+    fn interfaces_are_the_schemas_current_values() {
+        let names: Vec<&str> = Interface::ALL.iter().map(|i| i.as_str()).collect();
+        assert_eq!(names, INTERFACE_VALUES[..names.len()]);
+        for i in Interface::ALL {
+            assert_eq!(i.as_str().parse::<Interface>(), Ok(i));
+        }
+        assert!("Atomic".parse::<Interface>().is_err());
+        assert!("devcontainer".parse::<Interface>().is_err());
+    }
+
+    #[test]
+    fn create_flags_name_schema_keys_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in CREATE_FLAGS {
+            assert!(seen.insert(f.key), "{}", f.key);
+            let spec = lookup(f.key).unwrap_or_else(|| panic!("{} not in KEYS", f.key));
+            assert_eq!(spec.set_by, Writer::Create, "{}", f.key);
+        }
+        assert_eq!(optional_create_flags().count(), 11);
+        assert!(optional_create_flags().all(|f| !lookup(f.key).unwrap().required));
     }
 
     #[test]

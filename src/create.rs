@@ -1,27 +1,43 @@
-//! The create plan: `create` flags, the invoking identity, the time and `DS01_CONTEXT` → the
-//! container's name, its `ds01.*` labels and the exact `docker create` argv.
+//! The create plan: a [`CreateRequest`] (the flags as plain data), the invoking identity, the time and
+//! `DS01_CONTEXT` → the container's name, its `ds01.*` labels and the exact `docker create` argv.
 //!
 //! All validation happens here, before any engine call: the name (AIME's and Docker's rules), `--owner`
-//! (root only), `DS01_CONTEXT`, every label value against [`schema`], and the passthrough arguments,
+//! (root only), `DS01_CONTEXT`, every label value against [`container_schema`], and the passthrough arguments,
 //! which must not set `ds01.*`/`aime.mlc*` labels (in any spelling, including `--label-file`) or the
 //! container name. The only I/O is reading passthrough `--label-file`s and, for `--owner`, the passwd
 //! lookup passed in.
 
 use std::path::Path;
 
-use clap::ValueEnum;
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use crate::cli::{CreateArgs, Interface};
-use crate::container_schema::{self, UID_SEPARATOR};
+use crate::container_schema::{self, Interface, UID_SEPARATOR};
 use crate::engine::{Engine, EngineCommand};
 use crate::identity::{Identity, IdentityError};
 use crate::labels::{self, Labels};
 use crate::operand::{check_operand, Operand, OperandError};
 use crate::timestamp;
 
-/// Everything `create` needs besides the flags.
+/// What `create` was asked for: the command line as plain data (see [`crate::cli::CreateArgs`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateRequest {
+    pub image: String,
+    /// The DS01 name (`--name`).
+    pub name: String,
+    /// Use the name as given, without the `._.UID` suffix.
+    pub exact_name: bool,
+    pub interface: Option<Interface>,
+    /// The optional keys given ([`container_schema::optional_create_flags`]), with their values.
+    pub optional: Vec<(&'static str, String)>,
+    pub protected: bool,
+    /// `--owner`.
+    pub owner: Option<String>,
+    /// Arguments for `docker create` (after `--`).
+    pub passthrough: Vec<String>,
+}
+
+/// Everything `create` needs besides the request.
 pub struct Inputs<'a> {
     /// The invoking user (see [`crate::identity::invoking`]).
     pub invoker: &'a Identity,
@@ -105,7 +121,7 @@ pub enum CreateError {
 }
 
 fn interface_values() -> String {
-    Interface::value_variants()
+    Interface::ALL
         .iter()
         .map(|i| i.as_str())
         .collect::<Vec<_>>()
@@ -114,7 +130,7 @@ fn interface_values() -> String {
 
 /// Compute the create plan. Nothing is run.
 pub fn plan(
-    args: &CreateArgs,
+    args: &CreateRequest,
     inputs: &Inputs<'_>,
     engine: &Engine,
 ) -> Result<CreatePlan, CreateError> {
@@ -153,24 +169,9 @@ pub fn plan(
     put("ds01.group_id", owner.gid.to_string());
     put("ds01.custom_image", custom_image(&args.image));
 
-    let optional = [
-        ("ds01.arch", &args.arch),
-        ("ds01.framework", &args.framework),
-        ("ds01.gpus", &args.gpus),
-        ("ds01.gpu.uuids", &args.gpu_uuids),
-        ("ds01.gpu.slots", &args.gpu_slots),
-        ("ds01.work_mount", &args.work_mount),
-        ("ds01.data_mount", &args.data_mount),
-        ("ds01.models_mount", &args.models_mount),
-        ("ds01.workspace", &args.workspace),
-        ("ds01.project", &args.project),
-        ("ds01.slice", &args.slice),
-    ];
-    for (key, value) in optional {
-        if let Some(value) = value {
-            check_flag_value(key, value)?;
-            put(key, value.clone());
-        }
+    for (key, value) in &args.optional {
+        check_flag_value(key, value)?;
+        put(key, value.clone());
     }
     if args.protected {
         put("ds01.protected", "true".into());
@@ -233,7 +234,7 @@ pub fn interface(flag: Option<Interface>, context: Option<&str>) -> Result<Inter
     }
     match context.filter(|v| !v.is_empty()) {
         None => Ok(Interface::Atomic),
-        Some(value) => Interface::from_str(value, false).map_err(|_| CreateError::BadContext {
+        Some(value) => value.parse().map_err(|_| CreateError::BadContext {
             value: value.into(),
         }),
     }
@@ -478,11 +479,12 @@ mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
 
-    fn args(argv: &[&str]) -> CreateArgs {
+    /// The request the command line `create ARGV...` makes.
+    fn args(argv: &[&str]) -> CreateRequest {
         let mut full = vec!["ds01-build", "create"];
         full.extend_from_slice(argv);
         match Cli::try_parse_from(full).unwrap().command {
-            Command::Create(args) => *args,
+            Command::Create(args) => args.request(),
             _ => unreachable!(),
         }
     }

@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         created: args.created,
         revision: args.revision,
         labels: args.labels,
-        label_mode: args.label_mode,
+        label_mode: args.label_mode.into(),
         passthrough: args.passthrough,
         source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
         cwd: std::env::current_dir().context("cannot read the current directory")?,

@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         ds01_context: context.as_deref(),
         lookup_user: &identity::lookup_user,
     };
-    let plan = create::plan(&args, &inputs, &ctx.engine)?;
+    let plan = create::plan(&args.request(), &inputs, &ctx.engine)?;
 
     if args.dry_run {
         match args.format {

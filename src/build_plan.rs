@@ -18,9 +18,10 @@ use crate::engine::{Engine, EngineCommand};
 use crate::git::GitInfo;
 use crate::image_schema::{BASE_PREFIX, LABEL_SCHEMA_VERSION, OCI_PREFIX as OCI};
 use crate::labels::{self, Labels};
-use crate::profile::{self, Base, Placeholders, Profile};
+use crate::profile::{self, Base, Profile};
 use crate::reference::ImageRef;
 use crate::tag::{self, Tag};
+use crate::template::{self, Placeholders};
 use crate::timestamp::{self, CommitTime, CreatedSpec};
 
 /// How computed labels reach `docker build`.
@@ -347,7 +348,7 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
         set("source-revision", rev);
     }
     for (leaf, template) in &inputs.profile.leaves {
-        set(leaf, &profile::expand(template, &vars));
+        set(leaf, &template::expand(template, &vars));
     }
 
     let mut out = Labels::new();
@@ -355,7 +356,10 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
         out.insert(format!("{ns}.{leaf}"), value.clone());
     }
     for (leaf, template) in &inputs.profile.extra_labels {
-        out.insert(format!("{prefix}.{leaf}"), profile::expand(template, &vars));
+        out.insert(
+            format!("{prefix}.{leaf}"),
+            template::expand(template, &vars),
+        );
     }
     if inputs.profile.oci {
         out.extend(oci_labels(&leaves, inputs.base_name.as_deref()));

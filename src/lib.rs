@@ -25,4 +25,5 @@ pub mod profile;
 pub mod queries;
 pub mod reference;
 pub mod tag;
+pub mod template;
 pub mod timestamp;

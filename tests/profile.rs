@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ds01_build::profile::{self, Base, Placeholders};
+use ds01_build::profile::{self, Base};
+use ds01_build::template::{self, Placeholders};
 
 use crate::support::root;
 
@@ -99,15 +100,15 @@ fn ubu_lts_holds_the_seed_script_inputs() {
         source_version: "0.0.1".into(),
     };
     assert_eq!(
-        profile::expand(&p.leaves["home"], &vars),
+        template::expand(&p.leaves["home"], &vars),
         "https://hub.docker.com/r/jefferys/ubu-lts"
     );
     assert_eq!(
-        profile::expand(&p.leaves["source-home"], &vars),
+        template::expand(&p.leaves["source-home"], &vars),
         "https://github.com/JefferysDockers/ubu-lts"
     );
     assert_eq!(
-        profile::expand(&p.leaves["title"], &vars),
+        template::expand(&p.leaves["title"], &vars),
         "ubu-lts - Base OS derived from Ubuntu."
     );
 }

@@ -2,20 +2,19 @@
 //! `DS01_CONTEXT` → the container's name, its `ds01.*` labels and the exact `docker create` argv.
 //!
 //! All validation happens here, before any engine call: the name (AIME's and Docker's rules), `--owner`
-//! (root only), `DS01_CONTEXT`, every label value against [`container_schema`], and the passthrough arguments,
-//! which must not set `ds01.*`/`aime.mlc*` labels (in any spelling, including `--label-file`) or the
-//! container name. The only I/O is reading passthrough `--label-file`s and, for `--owner`, the passwd
-//! lookup passed in.
-
-use std::path::Path;
+//! (root only), `DS01_CONTEXT`, every label value against [`container_schema`], and the passthrough
+//! arguments ([`crate::create_options`]), which must not set `ds01.*`/`aime.mlc*` labels (in any
+//! spelling, including `--label-file`) or the container name. Pure: the `--label-file`s are read
+//! before planning and passed in, and so is the passwd lookup for `--owner`.
 
 use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::container_schema::{self, Interface, UID_SEPARATOR};
+use crate::create_options::{self, LabelFiles, PassthroughError};
 use crate::engine::{Engine, EngineCommand};
 use crate::identity::{Identity, IdentityError};
-use crate::labels::{self, Labels};
+use crate::labels::Labels;
 use crate::operand::{check_operand, Operand, OperandError};
 use crate::timestamp;
 
@@ -48,6 +47,8 @@ pub struct Inputs<'a> {
     pub ds01_context: Option<&'a str>,
     /// passwd lookup for `--owner`.
     pub lookup_user: &'a dyn Fn(&str) -> Result<Identity, IdentityError>,
+    /// The passthrough's `--label-file`s, read before planning ([`LabelFiles::read`]).
+    pub label_files: &'a LabelFiles,
 }
 
 /// A validated create: what would be run and what it writes.
@@ -98,26 +99,8 @@ pub enum CreateError {
         value: String,
         expected: String,
     },
-    #[error("passthrough argument {arg:?} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
-    ForgedLabel { arg: String, key: String },
-    #[error("passthrough --label-file {file}:{line} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
-    ForgedLabelInFile {
-        file: String,
-        line: usize,
-        key: String,
-    },
-    #[error("cannot read passthrough --label-file {file}: {error}")]
-    LabelFile { file: String, error: std::io::Error },
-    #[error("passthrough argument {arg:?} sets the container name: use --name NAME (and --exact-name) instead")]
-    PassthroughName { arg: String },
-    #[error("passthrough option {flag} has no value: give it one, e.g. {flag}=VALUE")]
-    MissingValue { flag: String },
-    #[error("passthrough argument {arg:?} is not an option: pass docker create options only (the image is the IMAGE argument)")]
-    Positional { arg: String },
-    #[error("passthrough option {flag} is unknown to ds01-build and followed by {next:?}: write {flag}=VALUE (or {flag}=true)")]
-    AmbiguousOption { flag: String, next: String },
-    #[error("passthrough argument {arg:?}: unknown short option -{letter}: use its long --form")]
-    UnknownShort { arg: String, letter: char },
+    #[error(transparent)]
+    Passthrough(#[from] PassthroughError),
 }
 
 fn interface_values() -> String {
@@ -136,8 +119,8 @@ pub fn plan(
 ) -> Result<CreatePlan, CreateError> {
     check_operand(Operand::Image, &args.image).map_err(CreateError::BadImage)?;
     // Passthrough first: cheap, and a forged label must be refused whatever else is wrong.
-    let scanned = scan_passthrough(&args.passthrough)?;
-    check_label_sources(&scanned)?;
+    let scanned = create_options::scan(&args.passthrough)?;
+    create_options::check_label_sources(&scanned, inputs.label_files)?;
 
     let owner = match &args.owner {
         None => inputs.invoker.clone(),
@@ -285,193 +268,6 @@ fn check_label(key: &str, value: &str) -> Result<(), CreateError> {
         })
 }
 
-/// Where a passthrough argument sets labels.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LabelSource {
-    /// `KEY[=VALUE]` given inline; `arg` is the argument as written (for messages).
-    Inline { arg: String, label: String },
-    /// `--label-file FILE`.
-    File(String),
-}
-
-/// `docker create` long options that take a value (docker 28 and 20.10, hidden aliases included).
-#[rustfmt::skip]
-const VALUE_OPTIONS: &[&str] = &[
-    "add-host", "annotation", "attach", "blkio-weight", "blkio-weight-device", "cap-add",
-    "cap-drop", "cgroup-parent", "cgroupns", "cidfile", "cpu-count", "cpu-percent", "cpu-period",
-    "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpu-shares", "cpus", "cpuset-cpus",
-    "cpuset-mems", "credentialspec", "detach-keys", "device", "device-cgroup-rule",
-    "device-read-bps", "device-read-iops", "device-write-bps", "device-write-iops", "dns",
-    "dns-opt", "dns-option", "dns-search", "domainname", "entrypoint", "env", "env-file", "expose",
-    "gpus", "group-add", "health-cmd", "health-interval", "health-retries", "health-start-interval",
-    "health-start-period", "health-timeout", "hostname", "io-maxbandwidth", "io-maxiops", "ip",
-    "ip6", "ipc", "isolation", "kernel-memory", "label", "label-file", "link", "link-local-ip",
-    "log-driver", "log-opt", "mac-address", "memory", "memory-reservation", "memory-swap",
-    "memory-swappiness", "mount", "name", "net", "net-alias", "network", "network-alias",
-    "oom-score-adj", "pid", "pids-limit", "platform", "publish", "pull", "restart", "runtime",
-    "security-opt", "shm-size", "stop-signal", "stop-timeout", "storage-opt", "sysctl", "tmpfs",
-    "ulimit", "user", "userns", "uts", "volume", "volume-driver", "volumes-from", "workdir",
-];
-
-/// `docker create` long options without a value.
-#[rustfmt::skip]
-const FLAG_OPTIONS: &[&str] = &[
-    "disable-content-trust", "help", "init", "interactive", "no-healthcheck", "oom-kill-disable",
-    "privileged", "publish-all", "quiet", "read-only", "rm", "tty", "use-api-socket",
-];
-
-/// Short options: value-taking and boolean.
-const SHORT_VALUE: &[char] = &['a', 'c', 'e', 'h', 'l', 'm', 'p', 'u', 'v', 'w'];
-const SHORT_FLAG: &[char] = &['i', 't', 'P', 'q'];
-
-/// Read passthrough `docker create` arguments the way docker's option parser (pflag) does and return
-/// every place they set labels. Refuses a container name (`--name`), positionals (including `--`),
-/// options missing their value, unknown short options, and an unknown long option followed by a
-/// non-option (it may or may not take that as its value: the caller must write `--opt=VALUE`).
-pub fn scan_passthrough(args: &[String]) -> Result<Vec<LabelSource>, CreateError> {
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let start = i;
-        let arg = &args[i];
-        i += 1;
-        // The argument as written, with its separate value if it took one.
-        let written = |end: usize| args[start..end].join(" ");
-        if let Some(long) = arg.strip_prefix("--") {
-            if long.is_empty() {
-                return Err(CreateError::Positional { arg: arg.clone() });
-            }
-            let (opt, inline) = match long.split_once('=') {
-                Some((opt, value)) => (opt, Some(value.to_string())),
-                None => (long, None),
-            };
-            let takes_value = VALUE_OPTIONS.contains(&opt);
-            let value = match inline {
-                Some(value) => Some(value),
-                None if takes_value => match args.get(i) {
-                    Some(next) => {
-                        i += 1;
-                        Some(next.clone())
-                    }
-                    None => {
-                        return Err(CreateError::MissingValue {
-                            flag: format!("--{opt}"),
-                        })
-                    }
-                },
-                None => {
-                    // A known boolean, or an unknown option: an unknown one must not be followed by
-                    // a non-option (is it its value or a positional?) nor end the list (it could
-                    // take ds01-build's next argument as its value).
-                    if !FLAG_OPTIONS.contains(&opt) {
-                        match args.get(i) {
-                            Some(next) if next.starts_with('-') && next != "-" => {}
-                            next => {
-                                return Err(CreateError::AmbiguousOption {
-                                    flag: format!("--{opt}"),
-                                    next: next
-                                        .cloned()
-                                        .unwrap_or_else(|| "ds01-build's own arguments".into()),
-                                })
-                            }
-                        }
-                    }
-                    None
-                }
-            };
-            match (opt, value) {
-                ("name", _) => return Err(CreateError::PassthroughName { arg: written(i) }),
-                ("label", Some(label)) => found.push(LabelSource::Inline {
-                    arg: written(i),
-                    label,
-                }),
-                ("label-file", Some(file)) => found.push(LabelSource::File(file)),
-                _ => {}
-            }
-        } else if let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
-            // A group like -it, -itl k=v, -lk=v, -l=k=v.
-            for (pos, letter) in shorts.char_indices() {
-                if SHORT_FLAG.contains(&letter) {
-                    continue;
-                }
-                if !SHORT_VALUE.contains(&letter) {
-                    return Err(CreateError::UnknownShort {
-                        arg: arg.clone(),
-                        letter,
-                    });
-                }
-                let rest = &shorts[pos + letter.len_utf8()..];
-                let value = if !rest.is_empty() {
-                    rest.strip_prefix('=').unwrap_or(rest).to_string()
-                } else if let Some(next) = args.get(i) {
-                    i += 1;
-                    next.clone()
-                } else {
-                    return Err(CreateError::MissingValue {
-                        flag: format!("-{letter}"),
-                    });
-                };
-                if letter == 'l' {
-                    found.push(LabelSource::Inline {
-                        arg: written(i),
-                        label: value,
-                    });
-                }
-                break;
-            }
-        } else {
-            return Err(CreateError::Positional { arg: arg.clone() });
-        }
-    }
-    Ok(found)
-}
-
-/// The key of a label argument: up to the first `=`.
-fn label_key(label: &str) -> &str {
-    label.split_once('=').map_or(label, |(key, _)| key)
-}
-
-fn check_label_sources(sources: &[LabelSource]) -> Result<(), CreateError> {
-    for source in sources {
-        match source {
-            LabelSource::Inline { arg, label } => {
-                let key = label_key(label);
-                if container_schema::is_reserved_key(key) {
-                    return Err(CreateError::ForgedLabel {
-                        arg: arg.clone(),
-                        key: key.into(),
-                    });
-                }
-            }
-            LabelSource::File(file) => {
-                let text =
-                    std::fs::read(Path::new(file)).map_err(|error| CreateError::LabelFile {
-                        file: file.clone(),
-                        error,
-                    })?;
-                check_label_file(file, &String::from_utf8_lossy(&text))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Check a label file as docker reads it ([`labels::parse_label_lines`]): no line may set a reserved
-/// key.
-pub fn check_label_file(file: &str, text: &str) -> Result<(), CreateError> {
-    match labels::parse_label_lines(text)
-        .into_iter()
-        .find(|l| container_schema::is_reserved_key(l.key))
-    {
-        Some(forged) => Err(CreateError::ForgedLabelInFile {
-            file: file.into(),
-            line: forged.line,
-            key: forged.key.into(),
-        }),
-        None => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -521,14 +317,17 @@ mod tests {
         context: Option<&str>,
     ) -> Result<CreatePlan, CreateError> {
         let invoker = alice();
+        let request = args(argv);
+        let label_files = LabelFiles::read(&request.passthrough);
         let inputs = Inputs {
             invoker: &invoker,
             root,
             now: now(),
             ds01_context: context,
             lookup_user: &lookup,
+            label_files: &label_files,
         };
-        plan(&args(argv), &inputs, &Engine::new("docker", false))
+        plan(&request, &inputs, &Engine::new("docker", false))
     }
 
     fn plan_ok(argv: &[&str]) -> CreatePlan {
@@ -543,7 +342,7 @@ mod tests {
     fn minimal_plan_labels_and_argv() {
         let plan = plan_ok(&["aimehub/pytorch-2.3", "--name", "proj"]);
         assert_eq!(plan.name, "proj._.1000");
-        let expected = labels::from_pairs(&[
+        let expected = crate::labels::from_pairs(&[
             ("ds01.container_name", "proj._.1000"),
             ("ds01.created_at", "2026-02-16T08:20:30Z"),
             ("ds01.custom_image", ""),
@@ -775,6 +574,7 @@ mod tests {
                 now: now(),
                 ds01_context: None,
                 lookup_user: &lookup,
+                label_files: &LabelFiles::default(),
             };
             let result = plan(&bad_args, &inputs, &Engine::new("docker", false));
             assert!(matches!(result, Err(CreateError::BadImage(_))), "{bad:?}");
@@ -793,57 +593,6 @@ mod tests {
         assert_eq!(custom_image("docker.io/aimehub/pytorch"), "");
         assert_eq!(custom_image("ghcr.io/aimehub/x"), "ghcr.io/aimehub/x");
         assert_eq!(custom_image("my/img"), "my/img");
-    }
-
-    fn scan(argv: &[&str]) -> Result<Vec<LabelSource>, CreateError> {
-        scan_passthrough(&argv.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-    }
-
-    fn inline(arg: &str, label: &str) -> LabelSource {
-        LabelSource::Inline {
-            arg: arg.into(),
-            label: label.into(),
-        }
-    }
-
-    #[test]
-    fn passthrough_label_forms() {
-        let found = scan(&[
-            "--label",
-            "a=1",
-            "--label=b=2",
-            "-l",
-            "c=3",
-            "-ld=4",
-            "-l=e=5",
-            "-itl",
-            "f=6",
-            "-itlg=7",
-            "--label-file",
-            "F1",
-            "--label-file=F2",
-            "-e",
-            "--label=not-a-label",
-            "--env=X=1",
-            "-P",
-        ])
-        .unwrap();
-        assert_eq!(
-            found,
-            [
-                inline("--label a=1", "a=1"),
-                inline("--label=b=2", "b=2"),
-                inline("-l c=3", "c=3"),
-                inline("-ld=4", "d=4"),
-                inline("-l=e=5", "e=5"),
-                inline("-itl f=6", "f=6"),
-                inline("-itlg=7", "g=7"),
-                LabelSource::File("F1".into()),
-                LabelSource::File("F2".into()),
-            ]
-        );
-        // A value-taking short option swallows the rest of its group: -el is env "l...".
-        assert_eq!(scan(&["-elds01.user=x"]).unwrap(), []);
     }
 
     #[test]
@@ -913,35 +662,6 @@ mod tests {
             e.starts_with("cannot read passthrough --label-file /nonexistent/x: "),
             "{e}"
         );
-        // Docker drops a BOM and keys without '=' are labels too.
-        assert!(check_label_file("f", "\u{feff}ds01.user=x").is_err());
-        assert!(check_label_file("f", "ds01.managed").is_err());
-    }
-
-    #[test]
-    fn passthrough_structure_errors() {
-        let cases: &[(&[&str], &str)] = &[
-            (&["--name", "x"], "sets the container name"),
-            (&["--name=x"], "sets the container name"),
-            (&["--label"], "passthrough option --label has no value"),
-            (&["-l"], "option -l has no value"),
-            (&["-it", "sh"], "\"sh\" is not an option"),
-            (&["--", "sh"], "\"--\" is not an option"),
-            (&["--rm", "x"], "\"x\" is not an option"),
-            (&["--frobnicate", "x"], "write --frobnicate=VALUE"),
-            (&["--frobnicate"], "write --frobnicate=VALUE"),
-            (&["-Z"], "unknown short option -Z"),
-        ];
-        for (argv, needle) in cases {
-            let e = scan(argv).unwrap_err().to_string();
-            assert!(e.contains(needle), "{argv:?}: {e}");
-        }
-        assert!(
-            scan(&["--frobnicate", "--rm", "--frobnicate=1", "--rm=false"])
-                .unwrap()
-                .is_empty()
-        );
-        assert!(scan(&["--env", "--label=ds01.user=x"]).unwrap().is_empty());
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod commands;
 pub mod container_schema;
 pub mod containers;
 pub mod create;
+pub mod create_options;
+pub mod docker_options;
 pub mod dockerfile;
 pub mod engine;
 pub mod git;

@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result};
 use super::Context;
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
+use crate::create_options::LabelFiles;
 use crate::engine::EngineError;
 use crate::identity;
 use crate::labels;
@@ -18,14 +19,17 @@ use crate::output::{emit, emit_json};
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
     let invoker = identity::invoking().context("cannot tell who is creating the container")?;
     let context = std::env::var("DS01_CONTEXT").ok();
+    let request = args.request();
+    let label_files = LabelFiles::read(&request.passthrough);
     let inputs = Inputs {
         invoker: &invoker,
         root: identity::is_root(),
         now: time::OffsetDateTime::now_utc(),
         ds01_context: context.as_deref(),
         lookup_user: &identity::lookup_user,
+        label_files: &label_files,
     };
-    let plan = create::plan(&args.request(), &inputs, &ctx.engine)?;
+    let plan = create::plan(&request, &inputs, &ctx.engine)?;
 
     if args.dry_run {
         match args.format {

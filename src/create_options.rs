@@ -1,0 +1,394 @@
+//! The `docker create` passthrough arguments of `ds01-build create`: read the way docker's option
+//! parser (pflag) reads them, against a table of `docker create` options, to find every place they
+//! set labels or the container name; and the check that none sets a `ds01.*`/`aime.mlc*` label,
+//! inline or in a `--label-file` ([`LabelFiles`]: read before planning, so the plan reads nothing).
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+use crate::container_schema;
+use crate::docker_options::{flag, value, DockerOption, OptionTable};
+use crate::labels;
+
+/// What is wrong with the passthrough arguments.
+#[derive(Debug, Error)]
+pub enum PassthroughError {
+    #[error("passthrough argument {arg:?} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
+    ForgedLabel { arg: String, key: String },
+    #[error("passthrough --label-file {file}:{line} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
+    ForgedLabelInFile {
+        file: String,
+        line: usize,
+        key: String,
+    },
+    #[error("cannot read passthrough --label-file {file}: {error}")]
+    LabelFile { file: String, error: String },
+    #[error("passthrough argument {arg:?} sets the container name: use --name NAME (and --exact-name) instead")]
+    PassthroughName { arg: String },
+    #[error("passthrough option {flag} has no value: give it one, e.g. {flag}=VALUE")]
+    MissingValue { flag: String },
+    #[error("passthrough argument {arg:?} is not an option: pass docker create options only (the image is the IMAGE argument)")]
+    Positional { arg: String },
+    #[error("passthrough option {flag} is unknown to ds01-build and followed by {next:?}: write {flag}=VALUE (or {flag}=true)")]
+    AmbiguousOption { flag: String, next: String },
+    #[error("passthrough argument {arg:?}: unknown short option -{letter}: use its long --form")]
+    UnknownShort { arg: String, letter: char },
+}
+
+/// Where a passthrough argument sets labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelSource {
+    /// `KEY[=VALUE]` given inline; `arg` is the argument as written (for messages).
+    Inline { arg: String, label: String },
+    /// `--label-file FILE`.
+    File(String),
+}
+
+/// What the scanner does with a `docker create` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing: passed to docker as given.
+    Pass,
+    /// `--name`: refused (the name is `--name`'s).
+    Name,
+    /// `--label`/`-l`: a label source.
+    Label,
+    /// `--label-file`: a file of labels.
+    LabelFile,
+}
+
+use Action::{Label, LabelFile, Name, Pass};
+
+const fn v(long: &'static str) -> DockerOption<Action> {
+    value(long, None, Pass)
+}
+
+const fn b(long: &'static str) -> DockerOption<Action> {
+    flag(long, None, Pass)
+}
+
+/// `docker create` options (docker 28 and 20.10, hidden aliases included).
+#[rustfmt::skip]
+pub const CREATE_OPTIONS: OptionTable<Action> = OptionTable(&[
+    v("add-host"), v("annotation"), value("attach", Some('a'), Pass), v("blkio-weight"),
+    v("blkio-weight-device"), v("cap-add"), v("cap-drop"), v("cgroup-parent"), v("cgroupns"),
+    v("cidfile"), v("cpu-count"), v("cpu-percent"), v("cpu-period"), v("cpu-quota"),
+    v("cpu-rt-period"), v("cpu-rt-runtime"), value("cpu-shares", Some('c'), Pass), v("cpus"),
+    v("cpuset-cpus"), v("cpuset-mems"), v("credentialspec"), v("detach-keys"), v("device"),
+    v("device-cgroup-rule"), v("device-read-bps"), v("device-read-iops"), v("device-write-bps"),
+    v("device-write-iops"), v("dns"), v("dns-opt"), v("dns-option"), v("dns-search"),
+    v("domainname"), v("entrypoint"), value("env", Some('e'), Pass), v("env-file"), v("expose"),
+    v("gpus"), v("group-add"), v("health-cmd"), v("health-interval"), v("health-retries"),
+    v("health-start-interval"), v("health-start-period"), v("health-timeout"),
+    value("hostname", Some('h'), Pass), v("io-maxbandwidth"), v("io-maxiops"), v("ip"), v("ip6"),
+    v("ipc"), v("isolation"), v("kernel-memory"), value("label", Some('l'), Label),
+    value("label-file", None, LabelFile), v("link"), v("link-local-ip"), v("log-driver"),
+    v("log-opt"), v("mac-address"), value("memory", Some('m'), Pass), v("memory-reservation"),
+    v("memory-swap"), v("memory-swappiness"), v("mount"), value("name", None, Name), v("net"),
+    v("net-alias"), v("network"), v("network-alias"), v("oom-score-adj"), v("pid"),
+    v("pids-limit"), v("platform"), value("publish", Some('p'), Pass), v("pull"), v("restart"),
+    v("runtime"), v("security-opt"), v("shm-size"), v("stop-signal"), v("stop-timeout"),
+    v("storage-opt"), v("sysctl"), v("tmpfs"), v("ulimit"), value("user", Some('u'), Pass),
+    v("userns"), v("uts"), value("volume", Some('v'), Pass), v("volume-driver"), v("volumes-from"),
+    value("workdir", Some('w'), Pass),
+    b("disable-content-trust"), b("help"), b("init"), flag("interactive", Some('i'), Pass),
+    b("no-healthcheck"), b("oom-kill-disable"), b("privileged"), flag("publish-all", Some('P'), Pass),
+    flag("quiet", Some('q'), Pass), b("read-only"), b("rm"), flag("tty", Some('t'), Pass),
+    b("use-api-socket"),
+]);
+
+/// Read passthrough `docker create` arguments the way docker's option parser (pflag) does and return
+/// every place they set labels. Refuses a container name (`--name`), positionals (including `--`),
+/// options missing their value, unknown short options, and an unknown long option followed by a
+/// non-option (it may or may not take that as its value: the caller must write `--opt=VALUE`).
+pub fn scan(args: &[String]) -> Result<Vec<LabelSource>, PassthroughError> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let start = i;
+        let arg = &args[i];
+        i += 1;
+        // The argument as written, with its separate value if it took one.
+        let written = |end: usize| args[start..end].join(" ");
+        if let Some(long) = arg.strip_prefix("--") {
+            if long.is_empty() {
+                return Err(PassthroughError::Positional { arg: arg.clone() });
+            }
+            let (opt, inline) = match long.split_once('=') {
+                Some((opt, value)) => (opt, Some(value.to_string())),
+                None => (long, None),
+            };
+            let known = CREATE_OPTIONS.long(opt);
+            let value = match inline {
+                Some(value) => Some(value),
+                None if known.is_some_and(|o| o.takes_value) => match args.get(i) {
+                    Some(next) => {
+                        i += 1;
+                        Some(next.clone())
+                    }
+                    None => {
+                        return Err(PassthroughError::MissingValue {
+                            flag: format!("--{opt}"),
+                        })
+                    }
+                },
+                None => {
+                    // A known boolean, or an unknown option: an unknown one must not be followed by
+                    // a non-option (is it its value or a positional?) nor end the list (it could
+                    // take ds01-build's next argument as its value).
+                    if known.is_none() {
+                        match args.get(i) {
+                            Some(next) if next.starts_with('-') && next != "-" => {}
+                            next => {
+                                return Err(PassthroughError::AmbiguousOption {
+                                    flag: format!("--{opt}"),
+                                    next: next
+                                        .cloned()
+                                        .unwrap_or_else(|| "ds01-build's own arguments".into()),
+                                })
+                            }
+                        }
+                    }
+                    None
+                }
+            };
+            let action = known.map_or(Pass, |o| o.action);
+            act(action, written(i), value, &mut found)?;
+        } else if let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
+            // A group like -it, -itl k=v, -lk=v, -l=k=v.
+            for (pos, letter) in shorts.char_indices() {
+                let Some(opt) = CREATE_OPTIONS.short(letter) else {
+                    return Err(PassthroughError::UnknownShort {
+                        arg: arg.clone(),
+                        letter,
+                    });
+                };
+                if !opt.takes_value {
+                    continue;
+                }
+                let rest = &shorts[pos + letter.len_utf8()..];
+                let value = if !rest.is_empty() {
+                    rest.strip_prefix('=').unwrap_or(rest).to_string()
+                } else if let Some(next) = args.get(i) {
+                    i += 1;
+                    next.clone()
+                } else {
+                    return Err(PassthroughError::MissingValue {
+                        flag: format!("-{letter}"),
+                    });
+                };
+                act(opt.action, written(i), Some(value), &mut found)?;
+                break;
+            }
+        } else {
+            return Err(PassthroughError::Positional { arg: arg.clone() });
+        }
+    }
+    Ok(found)
+}
+
+/// Do what `action` says for an option written as `arg` with `value`.
+fn act(
+    action: Action,
+    arg: String,
+    value: Option<String>,
+    found: &mut Vec<LabelSource>,
+) -> Result<(), PassthroughError> {
+    match (action, value) {
+        (Name, _) => return Err(PassthroughError::PassthroughName { arg }),
+        (Label, Some(label)) => found.push(LabelSource::Inline { arg, label }),
+        (LabelFile, Some(file)) => found.push(LabelSource::File(file)),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The text of every `--label-file` the passthrough names, read before planning (bytes as UTF-8,
+/// invalid sequences replaced); a file that cannot be read keeps its error for the plan to report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelFiles(BTreeMap<String, Result<String, String>>);
+
+impl LabelFiles {
+    /// Read the label files of `passthrough`. Arguments the scanner refuses name no file: the plan
+    /// reports that refusal.
+    pub fn read(passthrough: &[String]) -> LabelFiles {
+        let mut files = BTreeMap::new();
+        for source in scan(passthrough).unwrap_or_default() {
+            if let LabelSource::File(file) = source {
+                let text = std::fs::read(&file)
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .map_err(|e| e.to_string());
+                files.insert(file, text);
+            }
+        }
+        LabelFiles(files)
+    }
+}
+
+/// The key of a label argument: up to the first `=`.
+fn label_key(label: &str) -> &str {
+    label.split_once('=').map_or(label, |(key, _)| key)
+}
+
+/// Refuse any label source that sets a reserved key, in argument order; `files` holds the text of
+/// every `--label-file` among them.
+pub fn check_label_sources(
+    sources: &[LabelSource],
+    files: &LabelFiles,
+) -> Result<(), PassthroughError> {
+    for source in sources {
+        match source {
+            LabelSource::Inline { arg, label } => {
+                let key = label_key(label);
+                if container_schema::is_reserved_key(key) {
+                    return Err(PassthroughError::ForgedLabel {
+                        arg: arg.clone(),
+                        key: key.into(),
+                    });
+                }
+            }
+            LabelSource::File(file) => {
+                let read = files
+                    .0
+                    .get(file)
+                    .ok_or_else(|| PassthroughError::LabelFile {
+                        file: file.clone(),
+                        error: "not read before planning".into(),
+                    })?;
+                let text = read.as_ref().map_err(|error| PassthroughError::LabelFile {
+                    file: file.clone(),
+                    error: error.clone(),
+                })?;
+                check_label_file(file, text)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Check a label file as docker reads it ([`labels::parse_label_lines`]): no line may set a reserved
+/// key.
+pub fn check_label_file(file: &str, text: &str) -> Result<(), PassthroughError> {
+    match labels::parse_label_lines(text)
+        .into_iter()
+        .find(|l| container_schema::is_reserved_key(l.key))
+    {
+        Some(forged) => Err(PassthroughError::ForgedLabelInFile {
+            file: file.into(),
+            line: forged.line,
+            key: forged.key.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(argv: &[&str]) -> Result<Vec<LabelSource>, PassthroughError> {
+        super::scan(&argv.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    fn inline(arg: &str, label: &str) -> LabelSource {
+        LabelSource::Inline {
+            arg: arg.into(),
+            label: label.into(),
+        }
+    }
+
+    #[test]
+    fn passthrough_label_forms() {
+        let found = scan(&[
+            "--label",
+            "a=1",
+            "--label=b=2",
+            "-l",
+            "c=3",
+            "-ld=4",
+            "-l=e=5",
+            "-itl",
+            "f=6",
+            "-itlg=7",
+            "--label-file",
+            "F1",
+            "--label-file=F2",
+            "-e",
+            "--label=not-a-label",
+            "--env=X=1",
+            "-P",
+        ])
+        .unwrap();
+        assert_eq!(
+            found,
+            [
+                inline("--label a=1", "a=1"),
+                inline("--label=b=2", "b=2"),
+                inline("-l c=3", "c=3"),
+                inline("-ld=4", "d=4"),
+                inline("-l=e=5", "e=5"),
+                inline("-itl f=6", "f=6"),
+                inline("-itlg=7", "g=7"),
+                LabelSource::File("F1".into()),
+                LabelSource::File("F2".into()),
+            ]
+        );
+        // A value-taking short option swallows the rest of its group: -el is env "l...".
+        assert_eq!(scan(&["-elds01.user=x"]).unwrap(), []);
+    }
+
+    #[test]
+    fn passthrough_structure_errors() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--name", "x"], "sets the container name"),
+            (&["--name=x"], "sets the container name"),
+            (&["--label"], "passthrough option --label has no value"),
+            (&["-l"], "option -l has no value"),
+            (&["-it", "sh"], "\"sh\" is not an option"),
+            (&["--", "sh"], "\"--\" is not an option"),
+            (&["--rm", "x"], "\"x\" is not an option"),
+            (&["--frobnicate", "x"], "write --frobnicate=VALUE"),
+            (&["--frobnicate"], "write --frobnicate=VALUE"),
+            (&["-Z"], "unknown short option -Z"),
+        ];
+        for (argv, needle) in cases {
+            let e = scan(argv).unwrap_err().to_string();
+            assert!(e.contains(needle), "{argv:?}: {e}");
+        }
+        assert!(
+            scan(&["--frobnicate", "--rm", "--frobnicate=1", "--rm=false"])
+                .unwrap()
+                .is_empty()
+        );
+        assert!(scan(&["--env", "--label=ds01.user=x"]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn label_files_are_checked_as_docker_reads_them() {
+        // Docker drops a BOM and keys without '=' are labels too.
+        assert!(check_label_file("f", "\u{feff}ds01.user=x").is_err());
+        assert!(check_label_file("f", "ds01.managed").is_err());
+    }
+
+    #[test]
+    fn label_files_are_read_once_before_planning() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("l");
+        std::fs::write(&file, "a=1\n").unwrap();
+        let file = file.to_str().unwrap().to_string();
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let files = LabelFiles::read(&args(&[
+            "--label-file",
+            &file,
+            "--label-file=/nonexistent/x",
+        ]));
+        assert_eq!(files.0[&file], Ok("a=1\n".to_string()));
+        assert!(files.0["/nonexistent/x"].is_err());
+        // Arguments the scanner refuses name no file.
+        assert_eq!(
+            LabelFiles::read(&args(&["--label-file", &file, "x"])),
+            LabelFiles::default()
+        );
+    }
+}

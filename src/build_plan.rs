@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::docker_options::{flag, value, OptionTable};
 use crate::dockerfile;
 use crate::engine::{Engine, EngineCommand};
 use crate::git::GitInfo;
@@ -269,25 +270,52 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
     })
 }
 
+/// What `check_passthrough` does with a `docker build` option: refuse it (naming ds01-build's own
+/// flag it would override, and what to do instead), or let it pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildAction {
+    Pass,
+    Refuse {
+        flag: &'static str,
+        hint: &'static str,
+    },
+}
+
+const DOCKERFILE: BuildAction = BuildAction::Refuse {
+    flag: "-f/--file",
+    hint: "use --dockerfile or the profile's dockerfile",
+};
+const IIDFILE: BuildAction = BuildAction::Refuse {
+    flag: "--iidfile",
+    hint: "the image ID is printed at the end",
+};
+const TAG: BuildAction = BuildAction::Refuse {
+    flag: "-t/--tag",
+    hint: "tags come from the image and TAG; add more with docker tag",
+};
+
+/// The `docker build` options `check_passthrough` knows: the three it refuses, and `-q`, docker
+/// build's only boolean short flag.
+pub const BUILD_OPTIONS: OptionTable<BuildAction> = OptionTable(&[
+    value("file", Some('f'), DOCKERFILE),
+    value("iidfile", None, IIDFILE),
+    value("tag", Some('t'), TAG),
+    flag("quiet", Some('q'), BuildAction::Pass),
+]);
+
 /// Refuse `docker build` flags after `--` that would silently undo the plan: another Dockerfile
 /// (`-f`/`--file`: the LABEL tail would be lost), another `--iidfile` (no image ID to report) or
-/// extra tags (`-t`/`--tag`: not reported, not derived from TAG).
+/// extra tags (`-t`/`--tag`: not reported, not derived from TAG). Each argument is read on its own:
+/// `--opt` or `--opt=VALUE`, or a short-flag group.
 pub fn check_passthrough(args: &[String]) -> Result<(), PlanError> {
-    const DOCKERFILE: (&str, &str) = ("-f/--file", "use --dockerfile or the profile's dockerfile");
-    const IIDFILE: (&str, &str) = ("--iidfile", "the image ID is printed at the end");
-    const TAG: (&str, &str) = (
-        "-t/--tag",
-        "tags come from the image and TAG; add more with docker tag",
-    );
     for arg in args {
-        let long = arg.split('=').next().unwrap_or(arg);
-        let hit = match long {
-            "--file" => Some(DOCKERFILE),
-            "--iidfile" => Some(IIDFILE),
-            "--tag" => Some(TAG),
-            _ => short_flag_hit(arg).map(|c| if c == 'f' { DOCKERFILE } else { TAG }),
+        let action = match arg.strip_prefix("--") {
+            Some(long) => BUILD_OPTIONS
+                .long(long.split('=').next().unwrap_or(long))
+                .map(|o| o.action),
+            None => short_flag_hit(arg),
         };
-        if let Some((flag, hint)) = hit {
+        if let Some(BuildAction::Refuse { flag, hint }) = action {
             return Err(PlanError::Passthrough {
                 arg: arg.clone(),
                 flag,
@@ -298,15 +326,15 @@ pub fn check_passthrough(args: &[String]) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// In a short-flag group like `-qt NAME` or `-fDockerfile`: the first of `-f`/`-t`, if any.
-/// `-q` is docker build's only boolean short flag; any other letter takes the rest as its value.
-fn short_flag_hit(arg: &str) -> Option<char> {
+/// In a short-flag group like `-qt NAME` or `-fDockerfile`: booleans are skipped, the first letter
+/// that takes a value ends the group (the rest is its value); that letter's action, if it is known.
+fn short_flag_hit(arg: &str) -> Option<BuildAction> {
     let group = arg.strip_prefix('-').filter(|g| !g.starts_with('-'))?;
     for c in group.chars() {
-        match c {
-            'q' => continue,
-            'f' | 't' => return Some(c),
-            _ => return None,
+        match BUILD_OPTIONS.short(c) {
+            Some(o) if !o.takes_value => continue,
+            Some(o) => return Some(o.action),
+            None => return None,
         }
     }
     None

@@ -9,53 +9,9 @@ use std::path::Path;
 
 use crate::support::{
     self, ds01, engine, engine_program, inspect_labels, refused_before_engine, root, unique,
-    without_engine_added, write, Cleanup, FakeEngine, Out,
+    without_engine_added, write, Cleanup, FakeEngine, Out, UBU_LTS_NS as NS, UBU_LTS_SEED_LABELS,
 };
 use crate::{require_engine, require_podman};
-
-const NS: &str = "jefferys.ubu-lts.io.github.JefferysDockers";
-
-/// The seed's build.sh labels for ubu-lts with TAG 2020.09.03-0.0.1, built at epoch 1599884586.
-const SEED_LABELS: [(&str, &str); 26] = [
-    ("base-prefix", "scratch"),
-    ("name", "ubu-lts"),
-    ("home", "https://hub.docker.com/r/jefferys/ubu-lts"),
-    ("version", "2020.09.03-0.0.1"),
-    (
-        "maintainer",
-        "Stuart R. Jefferys <stuart_jefferys@med.unc.edu>",
-    ),
-    ("source-version", "0.0.1"),
-    ("source-home", "https://github.com/JefferysDockers/ubu-lts"),
-    (
-        "source-maintainer",
-        "Stuart R. Jefferys <stuart_jefferys@med.unc.edu>",
-    ),
-    ("pull", "jefferys/ubu-lts:2020.09.03-0.0.1"),
-    ("license-spdx", ""),
-    ("license-file", "https://ubuntu.com/licensing"),
-    ("vendor", "UNC - Lineberger"),
-    ("vendorUrl", "https://lbc.unc.edu/"),
-    ("title", "ubu-lts - Base OS derived from Ubuntu."),
-    (
-        "description",
-        "Based on Ubuntu this is a completely local build of a base Docker from scratch.",
-    ),
-    ("content-home", "https://wiki.ubuntu.com/Base"),
-    ("content-version", "2020.09.03"),
-    ("content-source", "http://cdimage.ubuntu.com/ubuntu-base/"),
-    ("content-license-spdx", ""),
-    ("content-license-file", "https://ubuntu.com/licensing"),
-    ("content-vendor", "Canonical"),
-    ("content-vendorUrl", "https://canonical.com/"),
-    ("content-title", "Ubuntu base os distribution"),
-    (
-        "content-description",
-        "Minimalist non-official functional distribution of Ubuntu, including apt-get",
-    ),
-    ("created", "2020-09-12T04:23:06+00:00"),
-    ("label-schema-version", "0.0.1"),
-];
 
 fn labels_of(json: &Value) -> BTreeMap<String, String> {
     serde_json::from_value(json["labels"].clone()).expect("labels object of strings")
@@ -84,7 +40,7 @@ fn ubu_lts_dry_run(args: &[&str], passthrough: &[&str]) -> Value {
 fn golden_seed_labels() {
     let json = ubu_lts_dry_run(&["--tag", "2020.09.03-0.0.1"], &[]);
     let labels = labels_of(&json);
-    for (leaf, value) in SEED_LABELS {
+    for (leaf, value) in UBU_LTS_SEED_LABELS {
         let key = format!("{NS}.{leaf}");
         assert_eq!(labels.get(&key).map(String::as_str), Some(value), "{key}");
     }

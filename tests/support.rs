@@ -532,3 +532,61 @@ pub fn build_profile_chain(cleanup: &mut Cleanup, owner: &str) -> Vec<serde_json
     }
     reports
 }
+
+/// The heritable schema namespace of `profiles/ubu-lts.toml`'s labels, as the seed writes it.
+pub const UBU_LTS_NS: &str = "jefferys.ubu-lts.io.github.JefferysDockers";
+
+/// The seed's build.sh labels for ubu-lts with TAG 2020.09.03-0.0.1, built at epoch 1599884586.
+pub const UBU_LTS_SEED_LABELS: [(&str, &str); 26] = [
+    ("base-prefix", "scratch"),
+    ("name", "ubu-lts"),
+    ("home", "https://hub.docker.com/r/jefferys/ubu-lts"),
+    ("version", "2020.09.03-0.0.1"),
+    (
+        "maintainer",
+        "Stuart R. Jefferys <stuart_jefferys@med.unc.edu>",
+    ),
+    ("source-version", "0.0.1"),
+    ("source-home", "https://github.com/JefferysDockers/ubu-lts"),
+    (
+        "source-maintainer",
+        "Stuart R. Jefferys <stuart_jefferys@med.unc.edu>",
+    ),
+    ("pull", "jefferys/ubu-lts:2020.09.03-0.0.1"),
+    ("license-spdx", ""),
+    ("license-file", "https://ubuntu.com/licensing"),
+    ("vendor", "UNC - Lineberger"),
+    ("vendorUrl", "https://lbc.unc.edu/"),
+    ("title", "ubu-lts - Base OS derived from Ubuntu."),
+    (
+        "description",
+        "Based on Ubuntu this is a completely local build of a base Docker from scratch.",
+    ),
+    ("content-home", "https://wiki.ubuntu.com/Base"),
+    ("content-version", "2020.09.03"),
+    ("content-source", "http://cdimage.ubuntu.com/ubuntu-base/"),
+    ("content-license-spdx", ""),
+    ("content-license-file", "https://ubuntu.com/licensing"),
+    ("content-vendor", "Canonical"),
+    ("content-vendorUrl", "https://canonical.com/"),
+    ("content-title", "Ubuntu base os distribution"),
+    (
+        "content-description",
+        "Minimalist non-official functional distribution of Ubuntu, including apt-get",
+    ),
+    ("created", "2020-09-12T04:23:06+00:00"),
+    ("label-schema-version", "0.0.1"),
+];
+
+/// The leaves of [`UBU_LTS_SEED_LABELS`] the build computes (TAG, image, time, schema version); the
+/// profile sets the others.
+pub const UBU_LTS_COMPUTED_LEAVES: [&str; 8] = [
+    "base-prefix",
+    "name",
+    "version",
+    "source-version",
+    "pull",
+    "content-version",
+    "created",
+    "label-schema-version",
+];

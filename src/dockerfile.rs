@@ -215,6 +215,15 @@ pub fn unquote(word: &str, escape: char) -> (String, bool) {
     (out, substituted)
 }
 
+/// `(key, value, substituted)` of each pair, for tests.
+#[cfg(test)]
+pub(crate) fn triples(pairs: &[LabelPair]) -> Vec<(&str, &str, bool)> {
+    pairs
+        .iter()
+        .map(|p| (p.key.as_str(), p.value.as_str(), p.substituted))
+        .collect()
+}
+
 /// One logical instruction: continuation lines joined, its keyword as written and its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instruction {
@@ -418,10 +427,7 @@ mod tests {
     #[test]
     fn words_and_escapes() {
         let pairs = label_words(r#""a b"="c d" e='f g' h=i\ j k=$V l="${W}x" m=\$n"#, '\\');
-        let got: Vec<(&str, &str, bool)> = pairs
-            .iter()
-            .map(|p| (p.key.as_str(), p.value.as_str(), p.substituted))
-            .collect();
+        let got = triples(&pairs);
         assert_eq!(
             got,
             [

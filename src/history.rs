@@ -324,10 +324,7 @@ mod tests {
     fn buildah_values_are_unquoted() {
         let rows = parse_history(PODMAN).unwrap();
         let pairs = label_words(rows[4].label().unwrap().args, '\\');
-        let got: Vec<(&str, &str, bool)> = pairs
-            .iter()
-            .map(|p| (p.key.as_str(), p.value.as_str(), p.substituted))
-            .collect();
+        let got = crate::dockerfile::triples(&pairs);
         assert_eq!(
             got,
             [

@@ -206,11 +206,12 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         Some(path) => req.cwd.join(path),
         None => profile.dockerfile.clone(),
     };
-    let dockerfile_text =
-        std::fs::read_to_string(&dockerfile).map_err(|source| PlanError::Dockerfile {
+    let dockerfile_text = crate::caller_file::read_to_string(&dockerfile).map_err(|source| {
+        PlanError::Dockerfile {
             path: dockerfile.display().to_string(),
             source,
-        })?;
+        }
+    })?;
     if !profile.context.is_dir() {
         return Err(PlanError::Context {
             path: profile.context.display().to_string(),

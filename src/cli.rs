@@ -24,9 +24,10 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Container engine program (docker or podman, a name or a path).
-    /// Default: `docker` when it is on PATH, else `podman`.
-    #[arg(long, global = true, env = "DS01_BUILD_ENGINE", value_name = "PROGRAM")]
+    /// Container engine program (docker or podman, a name or a path); also DS01_BUILD_ENGINE.
+    /// Default: engine.program from the configuration, else `docker` when it is on PATH, else
+    /// `podman`. With privileges only the configured (or built-in) engine is accepted.
+    #[arg(long, global = true, value_name = "PROGRAM")]
     pub engine: Option<String>,
 
     #[command(subcommand)]

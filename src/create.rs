@@ -2,7 +2,7 @@
 //! `DS01_CONTEXT` → the container's name, its `ds01.*` labels and the exact `docker create` argv.
 //!
 //! All validation happens here, before any engine call: the name (AIME's and Docker's rules), `--owner`
-//! (root only), `DS01_CONTEXT`, every label value against [`container_schema`], and the passthrough
+//! (root and configured admins only), `DS01_CONTEXT`, every label value against [`container_schema`], and the passthrough
 //! arguments ([`crate::create_options`]), which must not set `ds01.*`/`aime.mlc*` labels (in any
 //! spelling, including `--label-file`) or the container name. Pure: the `--label-file`s are read
 //! before planning and passed in, and so is the passwd lookup for `--owner`.
@@ -40,8 +40,9 @@ pub struct CreateRequest {
 pub struct Inputs<'a> {
     /// The invoking user (see [`crate::identity::invoking`]).
     pub invoker: &'a Identity,
-    /// Whether the process runs with effective uid 0 (required for `--owner`).
-    pub root: bool,
+    /// Why `--owner` is refused to this invoker (`None`: root itself, or an admin named in the
+    /// configuration; see [`crate::commands`]), e.g. `you are alice (through sudo)`.
+    pub owner_refusal: Option<String>,
     pub now: OffsetDateTime,
     /// The value of `DS01_CONTEXT`, if set.
     pub ds01_context: Option<&'a str>,
@@ -82,8 +83,8 @@ pub enum CreateError {
     DockerName { full: String },
     #[error(transparent)]
     BadImage(OperandError),
-    #[error("--owner {owner:?} is for root only: as {invoker} the owner is always you (run through sudo to create for another user)")]
-    OwnerNotRoot { owner: String, invoker: String },
+    #[error("--owner {owner:?}: only root and the admins named in {} (admins.users, admins.groups) create for another user; {refusal}", crate::config::CONFIG_PATH)]
+    OwnerNotAllowed { owner: String, refusal: String },
     // The cause is in the message (not a `#[source]`) so it is printed once.
     #[error("--owner {owner:?}: {error}")]
     Owner { owner: String, error: IdentityError },
@@ -124,10 +125,10 @@ pub fn plan(
 
     let owner = match &args.owner {
         None => inputs.invoker.clone(),
-        Some(owner) if !inputs.root => {
-            return Err(CreateError::OwnerNotRoot {
+        Some(owner) if inputs.owner_refusal.is_some() => {
+            return Err(CreateError::OwnerNotAllowed {
                 owner: owner.clone(),
-                invoker: inputs.invoker.user.clone(),
+                refusal: inputs.owner_refusal.clone().unwrap_or_default(),
             })
         }
         Some(owner) => (inputs.lookup_user)(owner).map_err(|error| CreateError::Owner {
@@ -321,7 +322,7 @@ mod tests {
         let label_files = LabelFiles::read(&request.passthrough);
         let inputs = Inputs {
             invoker: &invoker,
-            root,
+            owner_refusal: (!root).then(|| "you are alice".to_string()),
             now: now(),
             ds01_context: context,
             lookup_user: &lookup,
@@ -499,7 +500,10 @@ mod tests {
     #[test]
     fn identity_owner_only_from_root() {
         let e = err(&["img", "--name", "p", "--owner", "bob"]);
-        assert!(e.contains("--owner \"bob\" is for root only"), "{e}");
+        assert!(
+            e.contains("--owner \"bob\": only root and the admins named in /etc/ds01-build/config.toml (admins.users, admins.groups) create for another user; you are alice"),
+            "{e}"
+        );
         let plan = plan_with(&["img", "--name", "p", "--owner", "bob"], true, None).unwrap();
         assert_eq!(plan.name, "p._.1001");
         assert_eq!(plan.labels["ds01.user"], "bob");
@@ -570,7 +574,7 @@ mod tests {
             bad_args.image = bad.into();
             let inputs = Inputs {
                 invoker: &alice(),
-                root: false,
+                owner_refusal: Some("you are alice".into()),
                 now: now(),
                 ds01_context: None,
                 lookup_user: &lookup,

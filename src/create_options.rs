@@ -216,7 +216,7 @@ impl LabelFiles {
         let mut files = BTreeMap::new();
         for source in scan(passthrough).unwrap_or_default() {
             if let LabelSource::File(file) = source {
-                let text = std::fs::read(&file)
+                let text = crate::caller_file::read(std::path::Path::new(&file))
                     .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                     .map_err(|e| e.to_string());
                 files.insert(file, text);

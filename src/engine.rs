@@ -18,12 +18,26 @@ pub enum EngineKind {
     Podman,
 }
 
-/// A container engine CLI: its program (name or path) and flavour.
+/// A container engine CLI: its program (name or path), flavour, and the environment it runs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Engine {
     program: String,
     kind: EngineKind,
     verbose: bool,
+    setting: Setting,
+}
+
+/// Where an engine's program and environment come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Setting {
+    /// The caller's choice, the caller's environment and working directory.
+    Caller,
+    /// The operator's (with privileges): exactly `env`, working directory `/`, stdin closed unless
+    /// fed; `source` names where the program was configured, for messages.
+    Operator {
+        env: Vec<(String, String)>,
+        source: String,
+    },
 }
 
 #[derive(Debug, Error)]
@@ -35,11 +49,13 @@ pub enum EngineError {
         code: i32,
         stderr: String,
     },
-    #[error("cannot run `{program}`: {source} (install docker or podman, or set {ENGINE_ENV})")]
+    #[error("cannot run `{program}`: {source} ({hint})")]
     Spawn {
         program: String,
         #[source]
         source: std::io::Error,
+        /// How to choose another engine.
+        hint: String,
     },
 }
 
@@ -100,7 +116,40 @@ impl Engine {
             program,
             kind,
             verbose,
+            setting: Setting::Caller,
         }
+    }
+
+    /// The operator's engine, for a process with privileges: `program` is an absolute, checked
+    /// path (see [`crate::config::trusted`]), run with exactly `env` from `/`; `source` says where
+    /// it was configured (`engine.program in FILE`, `built-in default`).
+    pub fn operator(
+        program: impl Into<String>,
+        kind: EngineKind,
+        env: Vec<(String, String)>,
+        source: impl Into<String>,
+        verbose: bool,
+    ) -> Engine {
+        Engine {
+            program: program.into(),
+            kind,
+            verbose,
+            setting: Setting::Operator {
+                env,
+                source: source.into(),
+            },
+        }
+    }
+
+    /// Whether the operator chose this engine (see [`Engine::operator`]).
+    pub fn is_operators(&self) -> bool {
+        matches!(self.setting, Setting::Operator { .. })
+    }
+
+    /// The same engine as another flavour (for a configured `engine.kind`).
+    pub fn with_kind(mut self, kind: EngineKind) -> Engine {
+        self.kind = kind;
+        self
     }
 
     pub fn program(&self) -> &str {
@@ -154,6 +203,7 @@ impl Engine {
             argv,
             stdin: None,
             verbose: self.verbose,
+            setting: self.setting.clone(),
         }
     }
 }
@@ -166,6 +216,7 @@ pub struct EngineCommand {
     /// Bytes fed to the child's stdin (e.g. a Dockerfile for `-f -`).
     pub stdin: Option<Vec<u8>>,
     verbose: bool,
+    setting: Setting,
 }
 
 impl EngineCommand {
@@ -181,8 +232,13 @@ impl EngineCommand {
 
     fn expression(&self) -> duct::Expression {
         let mut expr = duct::cmd(&self.argv[0], &self.argv[1..]);
-        if let Some(bytes) = &self.stdin {
-            expr = expr.stdin_bytes(bytes.clone());
+        if let Setting::Operator { env, .. } = &self.setting {
+            expr = expr.full_env(env.iter().cloned()).dir("/");
+        }
+        match (&self.stdin, &self.setting) {
+            (Some(bytes), _) => expr = expr.stdin_bytes(bytes.clone()),
+            (None, Setting::Operator { .. }) => expr = expr.stdin_null(),
+            (None, Setting::Caller) => {}
         }
         expr.unchecked()
     }
@@ -197,6 +253,10 @@ impl EngineCommand {
         EngineError::Spawn {
             program: self.argv[0].clone(),
             source,
+            hint: match &self.setting {
+                Setting::Caller => format!("install docker or podman, or set {ENGINE_ENV}"),
+                Setting::Operator { source, .. } => format!("the engine is {source}"),
+            },
         }
     }
 

@@ -3,8 +3,10 @@
 //! The binary (`src/main.rs`) is a thin shell over [`commands::run`].
 
 pub mod build_plan;
+pub mod caller_file;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod container_schema;
 pub mod containers;
 pub mod create;

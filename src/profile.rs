@@ -534,7 +534,7 @@ fn read_layer(
     referrer: Option<&Location>,
 ) -> Result<Layer, ProfileError> {
     let disk = on_disk(cwd, path);
-    let text = match std::fs::read_to_string(&disk) {
+    let text = match crate::caller_file::read_to_string(&disk) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ProfileError::NotFound {

@@ -111,7 +111,7 @@ fn check_docker_tag(tag: &str) -> Result<(), TagError> {
 
 /// Read and parse a TAG file. Errors name the file.
 pub fn read_tag_file(path: &Path) -> Result<Tag, TagError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TagError::Read {
+    let text = crate::caller_file::read_to_string(path).map_err(|e| TagError::Read {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;

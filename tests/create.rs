@@ -305,7 +305,9 @@ fn owner_from_a_non_root_user_is_refused_before_any_engine_call() {
         &[("SUDO_USER", "root")],
     );
     assert_eq!(out.code, 2, "{}", out.stderr);
-    out.fails_with("--owner \"root\" is for root only");
+    out.fails_with(
+        "--owner \"root\": only root and the admins named in /etc/ds01-build/config.toml",
+    );
     assert_nothing_created(&name);
     for uid in ["0", "65534"] {
         assert!(!container_exists(&format!("{name}._.{uid}")));

@@ -5,25 +5,25 @@
 //! a clear message and the engine's exit code. A pre-check would cost a second engine round trip
 //! (≈ 20–25 ms, more than half a `docker create`) and could still race.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use super::Context;
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
 use crate::create_options::LabelFiles;
 use crate::engine::EngineError;
-use crate::identity;
+use crate::identity::{self, Mode};
 use crate::labels;
 use crate::output::{emit, emit_json};
 
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
-    let invoker = identity::invoking().context("cannot tell who is creating the container")?;
+    let invoker = ctx.privilege.invoker.clone();
     let context = std::env::var("DS01_CONTEXT").ok();
     let request = args.request();
     let label_files = LabelFiles::read(&request.passthrough);
     let inputs = Inputs {
         invoker: &invoker,
-        root: identity::is_root(),
+        owner_refusal: owner_refusal(ctx),
         now: time::OffsetDateTime::now_utc(),
         ds01_context: context.as_deref(),
         lookup_user: &identity::lookup_user,
@@ -33,7 +33,11 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
 
     if args.dry_run {
         match args.format {
-            Format::Json => emit_json(&plan.to_json())?,
+            Format::Json => {
+                let mut json = plan.to_json();
+                json["privilege"] = ctx.privilege.to_json();
+                emit_json(&json)?
+            }
             Format::Text => emit(dry_run_text(&plan))?,
         }
         return Ok(0);
@@ -63,6 +67,29 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         Format::Text => emit(format!("{id}\n"))?,
     }
     Ok(0)
+}
+
+/// Who may not use `--owner`, and why: everyone but root itself and, with privileges, the admins
+/// the configuration names.
+fn owner_refusal(ctx: &Context) -> Option<String> {
+    let privilege = &ctx.privilege;
+    if privilege.really_root() {
+        return None;
+    }
+    let admins = ctx.config.as_ref().map(|l| &l.config.admins);
+    if let Some(admins) = admins.filter(|_| privilege.elevated()) {
+        if identity::is_listed(&privilege.invoker, &admins.users, &admins.groups) {
+            return None;
+        }
+    }
+    let user = &privilege.invoker.user;
+    Some(match &privilege.mode {
+        Mode::Sudo => format!("you are {user} (through sudo)"),
+        Mode::Setgid { .. } | Mode::Setuid { .. } => {
+            format!("you are {user} (through a {} copy)", privilege.describe())
+        }
+        Mode::Plain | Mode::Root => format!("you are {user}"),
+    })
 }
 
 /// The shell-quoted command on the first line, then one `key=value` line per label.

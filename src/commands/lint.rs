@@ -136,5 +136,6 @@ fn text(findings: &[Finding], file: Option<&str>, labels: usize) -> String {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    crate::caller_file::read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))
 }

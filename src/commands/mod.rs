@@ -3,10 +3,12 @@
 //! command returns the process exit code; errors are mapped by [`error_exit_code`]. No subcommand
 //! module uses another one.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::cli::{Cli, Command};
-use crate::engine::{Engine, EngineError};
+use crate::config::{self, Loaded};
+use crate::engine::{Engine, EngineError, ENGINE_ENV};
+use crate::identity::{self, Privilege};
 use crate::output::StdoutClosed;
 
 mod audit;
@@ -24,12 +26,50 @@ mod schema;
 /// the commands it runs.
 pub struct Context {
     pub engine: Engine,
+    /// Who invokes ds01-build, and with which privileges.
+    pub privilege: Privilege,
+    /// The operator's configuration, if there is one.
+    pub config: Option<Loaded>,
+}
+
+impl Context {
+    /// Decide the privilege from the process ids (before anything else reads the environment or a
+    /// file), then the configuration and the engine (see [`config::choose_engine`]).
+    fn new(cli: &Cli) -> Result<Context> {
+        let privilege = identity::privilege()?;
+        crate::caller_file::install(&privilege);
+        let env_config = std::env::var(config::CONFIG_ENV).ok();
+        let path = config::config_path(privilege.elevated(), env_config.as_deref());
+        let config = config::load(&path)?;
+        let env_engine = std::env::var(ENGINE_ENV).ok();
+        let explicit = match (&cli.engine, &env_engine) {
+            (Some(flag), _) => Some(("--engine", flag.as_str())),
+            (None, Some(env)) => Some((ENGINE_ENV, env.as_str())),
+            (None, None) => None,
+        };
+        let engine = config::choose_engine(&config::EngineRequest {
+            explicit,
+            privilege: &privilege,
+            config: config.as_ref(),
+            verbose: cli.verbose,
+        })
+        .map_err(anyhow::Error::msg)?;
+        Ok(Context {
+            engine,
+            privilege,
+            config,
+        })
+    }
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
-    let ctx = Context {
-        engine: Engine::detect(cli.engine.as_deref(), cli.verbose),
-    };
+    let ctx = Context::new(&cli)?;
+    if matches!(cli.command, Command::Build(_)) && ctx.privilege.elevated() {
+        bail!(
+            "build is not available with privileges ({}): run it as yourself (its context, Dockerfile, secrets and outputs would be read and written with the engine's rights)",
+            ctx.privilege.describe()
+        );
+    }
     match cli.command {
         Command::Build(args) => build::run(&ctx, args),
         Command::Create(args) => create::run(&ctx, *args),

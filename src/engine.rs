@@ -309,6 +309,76 @@ impl EngineCommand {
         })
     }
 
+    /// Run and capture like [`EngineCommand::capture`], holding back SIGINT, SIGTERM and SIGHUP: for
+    /// a request the daemon carries out whatever happens to its client (`docker create`: the
+    /// daemon creates the container even when the CLI dies), so the caller learns the outcome and
+    /// can undo it. The child runs in its own process group with stdin closed, so a terminal's ^C
+    /// reaches only ds01-build. The first two signals are held; a third is sent to the child's
+    /// group (an escape hatch: then the daemon may still carry the request out). Returns the run
+    /// and what was caught.
+    pub fn capture_holding_signals(&self) -> Result<(Captured, Option<Caught>), EngineError> {
+        use nix::sys::signal::{killpg, Signal};
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        use std::os::unix::process::CommandExt;
+        use std::sync::{Arc, Mutex};
+        self.trace();
+        // Caught from before the child starts, so none is lost to the default action.
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            .map_err(|e| self.spawn_error(e))?;
+        let closer = signals.handle();
+        let mut expr = self.expression();
+        if self.stdin.is_none() {
+            expr = expr.stdin_null();
+        }
+        let handle = expr
+            .stdout_capture()
+            .stderr_capture()
+            .before_spawn(|cmd| {
+                cmd.process_group(0);
+                Ok(())
+            })
+            .start();
+        let handle = match handle {
+            Ok(handle) => handle,
+            Err(e) => {
+                closer.close();
+                return Err(self.spawn_error(e));
+            }
+        };
+        let group = nix::unistd::Pid::from_raw(handle.pids()[0] as i32);
+        let caught: Arc<Mutex<Option<Caught>>> = Arc::default();
+        let seen = Arc::clone(&caught);
+        let watcher = std::thread::spawn(move || {
+            for number in signals.forever() {
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                let entry = seen.get_or_insert(Caught {
+                    first: number,
+                    count: 0,
+                    forwarded: false,
+                });
+                entry.count += 1;
+                if entry.count >= 3 {
+                    if let Ok(signal) = Signal::try_from(number) {
+                        entry.forwarded |= killpg(group, signal).is_ok();
+                    }
+                }
+            }
+        });
+        let output = handle.wait().map_err(|e| self.spawn_error(e));
+        closer.close();
+        let _ = watcher.join();
+        let output = output?;
+        let caught = caught.lock().unwrap_or_else(|p| p.into_inner()).take();
+        Ok((
+            Captured {
+                code: status_code(&output.status),
+                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            },
+            caught,
+        ))
+    }
+
     /// The error for a captured run that failed (what [`EngineCommand::output`] returns).
     pub fn failure(&self, captured: Captured) -> EngineError {
         EngineError::Failed {
@@ -316,6 +386,23 @@ impl EngineCommand {
             code: captured.code,
             stderr: captured.stderr,
         }
+    }
+}
+
+/// The signals caught during [`EngineCommand::capture_holding_signals`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caught {
+    /// The first signal's number.
+    pub first: i32,
+    pub count: u32,
+    /// Whether one was sent on to the engine (the third or later).
+    pub forwarded: bool,
+}
+
+impl Caught {
+    /// The first signal's name, e.g. `SIGTERM`.
+    pub fn name(&self) -> &'static str {
+        nix::sys::signal::Signal::try_from(self.first).map_or("a signal", |s| s.as_str())
     }
 }
 

@@ -7,11 +7,11 @@
 
 use anyhow::Result;
 
-use super::Context;
+use super::{Context, Interrupted};
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
 use crate::create_options::LabelFiles;
-use crate::engine::EngineError;
+use crate::engine::{Captured, Caught, EngineError};
 use crate::identity::{self, Mode};
 use crate::labels;
 use crate::output::{emit, emit_json};
@@ -43,7 +43,15 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         return Ok(0);
     }
 
-    let id = match plan.command.output() {
+    let (captured, caught) = plan.command.capture_holding_signals()?;
+    if let Some(caught) = caught {
+        return Err(interrupted(ctx, &plan, captured, caught).into());
+    }
+    let result = match captured.code {
+        0 => Ok(captured.stdout),
+        _ => Err(plan.command.failure(captured)),
+    };
+    let id = match result {
         Ok(stdout) => stdout.trim().to_string(),
         Err(err) => {
             let conflict = matches!(&err, EngineError::Failed { stderr, .. } if ctx.engine.is_name_conflict(stderr));
@@ -90,6 +98,56 @@ fn owner_refusal(ctx: &Context) -> Option<String> {
         }
         Mode::Plain | Mode::Root => format!("you are {user}"),
     })
+}
+
+/// What a signal during `docker create` did: the engine has exited (the signals were held back,
+/// so the daemon answered); a container it created is removed, never started. One line, exit
+/// 128 + the first signal.
+fn interrupted(
+    ctx: &Context,
+    plan: &CreatePlan,
+    captured: Captured,
+    caught: Caught,
+) -> Interrupted {
+    let name = &plan.name;
+    let engine = ctx.engine.program();
+    let what = if captured.code == 0 {
+        let id = captured.stdout.trim().to_string();
+        let short = &id[..id.len().min(12)];
+        match ctx.engine.command(["rm", id.as_str()]).capture() {
+            Ok(rm) if rm.code == 0 => format!("{name} ({short}) had been created and was removed"),
+            Ok(rm) => format!(
+                "{name} ({short}) was created and removing it failed ({}): remove it with `{engine} rm {name}`",
+                rm.stderr.trim()
+            ),
+            Err(e) => format!(
+                "{name} ({short}) was created and removing it failed ({e}): remove it with `{engine} rm {name}`"
+            ),
+        }
+    } else if caught.forwarded || captured.code > 128 {
+        format!(
+            "the engine was stopped mid-request (exit {}), so the daemon may still create {name}: check with `{engine} ps -a --filter name=^{name}$`",
+            captured.code
+        )
+    } else {
+        let reason = captured
+            .stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        format!(
+            "no container {name} was created (the engine exited {}: {reason})",
+            captured.code
+        )
+    };
+    Interrupted {
+        code: 128 + caught.first,
+        message: format!(
+            "interrupted by {} during `{engine} create`: {what}",
+            caught.name()
+        ),
+    }
 }
 
 /// The shell-quoted command on the first line, then one `key=value` line per label.

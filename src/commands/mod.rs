@@ -93,9 +93,20 @@ pub fn error_exit_code(err: &anyhow::Error) -> i32 {
     if err.chain().any(|cause| cause.is::<lint::LintSourceError>()) {
         return 2;
     }
+    if let Some(interrupted) = err.chain().find_map(|c| c.downcast_ref::<Interrupted>()) {
+        return interrupted.code;
+    }
     err.chain()
         .find_map(|cause| cause.downcast_ref::<EngineError>())
         .map_or(2, EngineError::exit_code)
+}
+
+/// A command stopped by a signal: what happened, and the exit code (128 + the signal).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Interrupted {
+    pub code: i32,
+    pub message: String,
 }
 
 /// Whether the command stopped only because its reader closed stdout.

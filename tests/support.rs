@@ -118,6 +118,11 @@ impl Ds01 {
         self
     }
 
+    /// The command itself, to spawn and signal.
+    pub fn into_command(self) -> Command {
+        self.cmd
+    }
+
     pub fn stdin(mut self, bytes: &[u8]) -> Self {
         self.stdin = Some(bytes.to_vec());
         self

@@ -1,0 +1,364 @@
+//! `create` as the door to the engine on a shared server, tried for real: a test user reaches
+//! ds01-build through a setgid-docker copy, a setuid-root copy or a sudo rule, with a hostile
+//! environment, and every forgery fails with exit 2 and nothing created (checked on the engine).
+
+use std::collections::BTreeMap;
+
+use crate::deployment::{Deployment, Via};
+use crate::require_privileged;
+use crate::support::{busybox_image, engine, inspect_labels, unique, Cleanup, Out};
+
+/// The container `name` on the test engine, if it exists: its labels.
+fn container(name: &str) -> Option<BTreeMap<String, String>> {
+    let out = engine(&["container", "inspect", "--format", "{{.Id}}", name]);
+    (out.code == 0).then(|| inspect_labels(name))
+}
+
+/// Exit 2, one stderr line with `needle`, and no container `name`.
+#[track_caller]
+fn refused(out: &Out, needle: &str, name: &str) {
+    assert_eq!(out.code, 2, "{needle}: {}", out.stderr);
+    out.fails_with(needle);
+    assert!(container(name).is_none(), "{name} was created");
+}
+
+/// `create IMAGE --name NAME EXTRA...` (EXTRA may hold `-- DOCKER_CREATE_ARGS`).
+fn create_args<'a>(image: &'a str, name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["create", image, "--name", name];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn each_setup_reports_its_privilege_and_invoker() {
+    require_privileged!();
+    let d = Deployment::new();
+    for (via, mode) in [
+        (Via::Setgid, "setgid"),
+        (Via::Setuid, "setuid"),
+        (Via::Sudo, "sudo"),
+        (Via::Plain, "plain"),
+    ] {
+        let out = d.run(
+            via,
+            &[
+                "create",
+                "img",
+                "--dry-run",
+                "--format",
+                "json",
+                "--name",
+                "p",
+            ],
+            &[("SUDO_USER", "root"), ("SUDO_UID", "0")],
+        );
+        let json = out.success().json();
+        let privilege = &json["privilege"];
+        assert_eq!(privilege["mode"], mode, "{json}");
+        assert_eq!(privilege["invoker"], d.user.as_str(), "{via:?}");
+        assert_eq!(privilege["elevated"], via != Via::Plain, "{via:?}");
+        assert_eq!(json["labels"]["ds01.user"], d.user.as_str(), "{via:?}");
+        if via == Via::Setgid {
+            assert_eq!(privilege["group"], "docker");
+        }
+    }
+}
+
+#[test]
+fn the_caller_cannot_choose_the_engine_or_its_environment() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-engine", "");
+    let d = Deployment::new();
+    let marker = d.home().join("ran");
+    let evil = format!(
+        "#!/bin/sh -p\ntouch {}\nexec /usr/bin/docker \"$@\"\n",
+        marker.display()
+    );
+    let evil_engine = d.user_file("bin/docker", &evil, 0o755);
+    d.user_file("bin/docker-credential-evil", &evil, 0o755);
+    let docker_config = d.home().join("dcfg");
+    d.user_file("dcfg/config.json", r#"{"credsStore": "evil"}"#, 0o644);
+    let evil_engine = evil_engine.to_str().unwrap();
+
+    let name = unique("priv-eng");
+    for (via, args, env, needle) in [
+        (
+            Via::Setgid,
+            vec!["--engine", evil_engine],
+            vec![],
+            format!("--engine {evil_engine}: not accepted with privileges (setgid docker): the engine is /usr/bin/docker (built-in default)"),
+        ),
+        (
+            Via::Setgid,
+            vec![],
+            vec![("DS01_BUILD_ENGINE", evil_engine)],
+            format!("DS01_BUILD_ENGINE={evil_engine}: not accepted with privileges (setgid docker)"),
+        ),
+        (
+            Via::Setuid,
+            vec!["--engine", evil_engine],
+            vec![],
+            "not accepted with privileges (setuid root)".to_string(),
+        ),
+        (
+            Via::Sudo,
+            vec!["--engine", evil_engine],
+            vec![],
+            "not accepted with privileges (sudo)".to_string(),
+        ),
+    ] {
+        let mut argv = args.clone();
+        argv.extend(create_args(&image, &name, &[]));
+        let out = d.run(via, &argv, &env);
+        refused(&out, &needle, &format!("{name}._.{}", d.uid));
+        assert!(!marker.exists(), "{via:?}: the caller's engine ran");
+    }
+
+    // The caller's PATH, DOCKER_HOST and DOCKER_CONFIG reach nothing: `docker` on PATH is the
+    // wrapper, DOCKER_HOST points nowhere, and the credential helper would run for a pull.
+    let path = format!("{}:/usr/bin:/bin", d.home().join("bin").display());
+    let hostile = [
+        ("PATH", path.as_str()),
+        ("DOCKER_HOST", "unix:///nonexistent.sock"),
+        ("DOCKER_CONFIG", docker_config.to_str().unwrap()),
+    ];
+    // Control: the trap is armed (the docker CLI with that environment runs the helper).
+    let absent = format!("{}-absent", unique("priv-none"));
+    let armed: Out = std::process::Command::new("env")
+        .args([
+            "-i",
+            &format!("PATH={path}"),
+            &format!("DOCKER_CONFIG={}", docker_config.display()),
+        ])
+        .args(["/usr/bin/docker", "pull", &absent])
+        .output()
+        .unwrap()
+        .into();
+    assert_ne!(armed.code, 0);
+    assert!(
+        marker.exists(),
+        "control: the credential helper did not run: {}",
+        armed.stderr
+    );
+    std::fs::remove_file(&marker).unwrap();
+
+    for via in [Via::Setgid, Via::Sudo] {
+        let name = unique("priv-env");
+        let full = format!("{name}._.{}", d.uid);
+        cleanup.container(&full);
+        let out = d.run(via, &create_args(&image, &name, &[]), &hostile);
+        out.success();
+        assert_eq!(container(&full).unwrap()["ds01.user"], d.user, "{via:?}");
+        // A pull (image not local) does not run the caller's credential helper either.
+        let out = d.run(
+            via,
+            &create_args(&absent, &unique("priv-pull"), &[]),
+            &hostile,
+        );
+        assert_ne!(out.code, 0, "{via:?}: {}", out.stdout);
+        assert!(
+            !marker.exists(),
+            "{via:?}: the caller's PATH or DOCKER_CONFIG was used"
+        );
+    }
+}
+
+#[test]
+fn the_invoker_is_the_real_user_whatever_the_environment_says() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-who", "");
+    let mut d = Deployment::new();
+    let forged = [
+        ("SUDO_USER", "nobody"),
+        ("SUDO_UID", "65534"),
+        ("USER", "nobody"),
+    ];
+
+    // A setuid copy: SUDO_* is the caller's and counts for nothing.
+    let name = unique("priv-who");
+    let full = format!("{name}._.{}", d.uid);
+    cleanup.container(&full);
+    d.run(Via::Setuid, &create_args(&image, &name, &[]), &forged)
+        .success();
+    let labels = container(&full).expect("created as the real user");
+    assert_eq!(labels["ds01.user"], d.user);
+    assert_eq!(labels["ds01.user_id"], d.uid.to_string());
+
+    // --owner from anyone but root or a configured admin.
+    for (via, how) in [
+        (Via::Setuid, "(through a setuid root copy)"),
+        (Via::Setgid, "(through a setgid docker copy)"),
+        (Via::Sudo, "(through sudo)"),
+    ] {
+        let name = unique("priv-own");
+        let out = d.run(
+            via,
+            &create_args(&image, &name, &["--owner", "nobody"]),
+            &forged,
+        );
+        refused(
+            &out,
+            &format!("--owner \"nobody\": only root and the admins named in /etc/ds01-build/config.toml (admins.users, admins.groups) create for another user; you are {} {how}", d.user),
+            &format!("{name}._.65534"),
+        );
+    }
+
+    // An admin named in the configuration may: `sudo ds01-build create ... --owner nobody`.
+    d.config(&format!("[admins]\nusers = [\"{}\"]\n", d.user), "0644");
+    let name = unique("priv-adm");
+    let full = format!("{name}._.65534");
+    cleanup.container(&full);
+    d.run(
+        Via::Sudo,
+        &create_args(&image, &name, &["--owner", "nobody"]),
+        &[],
+    )
+    .success();
+    assert_eq!(container(&full).unwrap()["ds01.user"], "nobody");
+    // Through a group the admin belongs to in the group database, likewise.
+}
+
+#[test]
+fn caller_named_files_are_opened_as_the_invoker_and_must_be_regular() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-file", "");
+    let d = Deployment::new();
+
+    // Root's files stay closed to sudo and setgid callers; no content leaks into the message.
+    for via in [Via::Sudo, Via::Setuid] {
+        let out = d.run(via, &["lint", "--labels", "/etc/shadow"], &[]);
+        assert_eq!(out.code, 2, "{via:?}: {}", out.stderr);
+        out.fails_with("cannot read /etc/shadow: Permission denied");
+        assert!(!out.stdout.contains("root:") && !out.stderr.contains("root:"));
+    }
+    let group_only = d.dir.join("docker-group-only");
+    std::fs::write(&group_only, "a=1\n").unwrap();
+    std::os::unix::fs::chown(&group_only, Some(0), Some(crate::deployment::docker_gid())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&group_only, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let path = group_only.to_str().unwrap();
+    let name = unique("priv-grp");
+    let out = d.run(
+        Via::Setgid,
+        &create_args(&image, &name, &["--", "--label-file", path]),
+        &[],
+    );
+    refused(
+        &out,
+        &format!("{path}: Permission denied"),
+        &format!("{name}._.{}", d.uid),
+    );
+
+    // A FIFO is refused at once (never read twice, never blocking); so is a file over 1 MiB.
+    let fifo = d.home().join("labels.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    std::os::unix::fs::chown(&fifo, Some(d.uid), Some(d.gid)).unwrap();
+    let big = d.user_file("big.txt", &"a=1\n".repeat(300_000), 0o644);
+    for (file, needle) in [
+        (fifo.to_str().unwrap(), "not a regular file (a FIFO)"),
+        (big.to_str().unwrap(), "over the 1 MiB limit"),
+    ] {
+        for via in [Via::Setgid, Via::Sudo] {
+            let name = unique("priv-fifo");
+            let out = d.run(
+                via,
+                &create_args(&image, &name, &["--", "--label-file", file]),
+                &[],
+            );
+            refused(&out, needle, &format!("{name}._.{}", d.uid));
+        }
+    }
+}
+
+#[test]
+fn build_is_refused_with_privileges() {
+    require_privileged!();
+    let d = Deployment::new();
+    for (via, how) in [
+        (Via::Sudo, "sudo"),
+        (Via::Setgid, "setgid docker"),
+        (Via::Setuid, "setuid root"),
+    ] {
+        let out = d.run(via, &["build", "hello"], &[]);
+        assert_eq!(out.code, 2, "{via:?}: {}", out.stderr);
+        out.fails_with(&format!(
+            "build is not available with privileges ({how}): run it as yourself"
+        ));
+    }
+}
+
+#[test]
+fn the_configuration_must_be_roots_alone() {
+    require_privileged!();
+    let mut d = Deployment::new();
+    d.config("[admins]\nusers = []\n", "0664");
+    for via in [Via::Sudo, Via::Setgid, Via::Plain] {
+        let out = d.run(via, &["create", "img", "--dry-run", "--name", "p"], &[]);
+        assert_eq!(out.code, 2, "{via:?}: {}", out.stderr);
+        out.fails_with(
+            "configuration /etc/ds01-build/config.toml: /etc/ds01-build/config.toml is group-writable (mode 0664, group root): must be writable by root only",
+        );
+    }
+    // With privileges DS01_BUILD_CONFIG is ignored (a caller's file names no engine); without,
+    // a file the user owns is refused too.
+    let own = d.user_file("my.toml", "[engine]\nprogram = \"/bin/true\"\n", 0o644);
+    let own = own.to_str().unwrap();
+    let out = d.run(
+        Via::Plain,
+        &["create", "img", "--dry-run", "--name", "p"],
+        &[("DS01_BUILD_CONFIG", own)],
+    );
+    out.fails_with(&format!("is owned by uid {}, not root", d.uid));
+}
+
+#[test]
+fn an_engine_program_the_user_can_change_is_refused() {
+    require_privileged!();
+    let mut d = Deployment::new();
+    let program = d.user_file(
+        "bin/docker",
+        "#!/bin/sh -p\nexec /usr/bin/docker \"$@\"\n",
+        0o755,
+    );
+    d.config(
+        &format!("[engine]\nprogram = \"{}\"\n", program.display()),
+        "0644",
+    );
+    let out = d.run(
+        Via::Sudo,
+        &["create", "img", "--dry-run", "--name", "p"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    out.fails_with(&format!(
+        "engine program {} (engine.program in /etc/ds01-build/config.toml): {} is owned by uid {}, not root",
+        program.display(),
+        d.home().display(),
+        d.uid
+    ));
+}
+
+#[test]
+fn listings_show_every_users_containers_to_anyone_who_can_run_it() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-ps", "");
+    let name = unique("priv-ps");
+    cleanup.container(&name);
+    // Root's container, listed by the unprivileged test user through sudo.
+    crate::support::ds01(&["create", &image, "--name", &name, "--exact-name"])
+        .run()
+        .success();
+    let d = Deployment::new();
+    let out = d.run(Via::Sudo, &["ps", "--all-users", "--format", "json"], &[]);
+    let json = out.success().json();
+    let listed = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == name.as_str());
+    assert!(listed, "{name} not listed: {json}");
+}

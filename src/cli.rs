@@ -233,8 +233,8 @@ impl FromArgMatches for OptionalKeys {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// Image to create the container from.
-    pub image: String,
+    /// Image to create the container from (older form; else the first non-option after `--`).
+    pub image: Option<String>,
 
     /// Container name (DS01 name; the container is named NAME._.UID unless --exact-name).
     #[arg(long)]
@@ -260,6 +260,16 @@ pub struct CreateArgs {
     #[arg(long, value_name = "USER")]
     pub owner: Option<String>,
 
+    /// Write schema key KEY (one without its own flag, e.g. ds01.container_type=atomic), checked
+    /// against its type; repeatable. Owner-bearing and computed keys are refused.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Do not write the compatibility keys (ds01.gpu.uuid, ds01.gpu.allocated) for DS01 readers
+    /// that do not read ds01.gpu.uuids / ds01.gpu.slots yet.
+    #[arg(long, env = "DS01_BUILD_NO_COMPAT_KEYS")]
+    pub no_compat_keys: bool,
+
     /// Print the exact command and labels; create nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -267,7 +277,9 @@ pub struct CreateArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 
-    /// Arguments passed to `docker create` (after `--`); `ds01.*`/`aime.mlc*` labels are refused.
+    /// What follows `docker create` on a docker command line: `[OPTIONS...] IMAGE [COMMAND]
+    /// [ARG...]` (options only when IMAGE is given before `--`); `ds01.*`/`aime.mlc*` labels and
+    /// `--name` are refused.
     #[arg(last = true, value_name = "DOCKER_CREATE_ARGS")]
     pub passthrough: Vec<String>,
 }
@@ -283,6 +295,8 @@ impl CreateArgs {
             optional: self.optional.0.clone(),
             protected: self.protected,
             owner: self.owner.clone(),
+            set: self.set.clone(),
+            compat_keys: !self.no_compat_keys,
             passthrough: self.passthrough.clone(),
         }
     }

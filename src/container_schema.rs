@@ -25,18 +25,26 @@ pub enum ValueType {
     Boolean,
     /// One of a fixed set of values.
     Enum(&'static [&'static str]),
-    /// ISO 8601 / RFC 3339 timestamp.
+    /// RFC 3339 timestamp with `Z` or an offset, e.g. `2026-11-23T17:16:57+01:00`.
     Timestamp,
-    /// ISO 8601 UTC timestamp ending in `Z`, e.g. `2026-11-23T17:16:57Z`.
+    /// RFC 3339 UTC timestamp ending in `Z`, e.g. `2026-11-23T17:16:57Z`.
     UtcTimestamp,
-    /// Comma-separated list of non-empty items.
+    /// Comma-separated list of non-empty items without spaces.
     CommaList,
-    /// Comma-separated list of `gpu:mig` slots, e.g. `0:0,0:1`.
+    /// One GPU or MIG id (`GPU-...`, `MIG-...`, or a slot id when nvidia-smi failed): no comma, no space.
+    GpuId,
+    /// Comma-separated DS01 slot ids: whole GPU `N`, MIG `N.M`, e.g. `1.0,1.1`.
     SlotList,
+    /// A GPU request as `--gpus` takes it: `all`, a count `N`, or `device=ID[,ID...]`.
+    GpuRequest,
     /// An absolute host path.
     Path,
+    /// An absolute host path, or `-` for none.
+    PathOrDash,
     /// A non-negative whole number, as a string.
     Number,
+    /// A whole number of at least 1.
+    Count,
 }
 
 /// Who is expected to write a key.
@@ -51,7 +59,8 @@ pub enum Writer {
     Enforcer,
     /// An administrator or user action after create (docker create only: labels are immutable).
     Admin,
-    /// DS01's own scripts (the container-create wrapper), not `ds01-build`.
+    /// DS01's own scripts (the docker wrapper, the container-create wrapper, image-create, the
+    /// monitoring stack), not `ds01-build`.
     Ds01Scripts,
     /// No longer written by anyone.
     Nobody,
@@ -70,6 +79,19 @@ impl Writer {
     }
 }
 
+/// Where a key belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// A container's runtime state: an image carrying it would hand it to every container made
+    /// from the image (`lint` L010; `create` neutralises it).
+    Container,
+    /// An image label (DS01's image-create writes it); containers inherit it.
+    Image,
+    /// Written on both.
+    Both,
+}
+
 /// One `ds01.*` key.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeySpec {
@@ -84,6 +106,12 @@ pub struct KeySpec {
     pub legacy: &'static [&'static str],
     /// For a deprecated key: the key to use instead.
     pub replaced_by: Option<&'static str>,
+    /// A compatibility copy `create` writes from this other key for readers that do not read it
+    /// yet (see [`compat_value`]); `--no-compat-keys` stops writing it.
+    pub compat_of: Option<&'static str>,
+    /// A DS01 reader takes the container's owner from this key (never settable with `--set`).
+    pub owner_bearing: bool,
+    pub scope: Scope,
 }
 
 impl KeySpec {
@@ -105,8 +133,20 @@ pub const INTERFACE_VALUES: &[&str] = &[
     "custom",
 ];
 
-/// `ds01.container_type` values.
-pub const CONTAINER_TYPE_VALUES: &[&str] = &["devcontainer", "compose", "docker", "unknown"];
+/// `ds01.container_type` values as DS01's code writes them (the docker wrapper copies
+/// `ds01.interface`, or detects devcontainer/compose/atomic/docker; from-image writes `custom`, the
+/// monitoring stack `infrastructure`); readers also know `unknown`.
+pub const CONTAINER_TYPE_VALUES: &[&str] = &[
+    "atomic",
+    "orchestration",
+    "api",
+    "devcontainer",
+    "compose",
+    "docker",
+    "custom",
+    "infrastructure",
+    "unknown",
+];
 
 const fn key(
     key: &'static str,
@@ -122,6 +162,9 @@ const fn key(
         required: false,
         legacy: &[],
         replaced_by: None,
+        compat_of: None,
+        owner_bearing: false,
+        scope: Scope::Container,
     }
 }
 
@@ -141,12 +184,27 @@ const fn deprecated(mut spec: KeySpec, replaced_by: &'static str) -> KeySpec {
     spec
 }
 
+const fn compat(mut spec: KeySpec, of: &'static str) -> KeySpec {
+    spec.compat_of = Some(of);
+    spec
+}
+
+const fn owner(mut spec: KeySpec) -> KeySpec {
+    spec.owner_bearing = true;
+    spec
+}
+
+const fn scope(mut spec: KeySpec, scope: Scope) -> KeySpec {
+    spec.scope = scope;
+    spec
+}
+
 use ValueType as T;
 use Writer as W;
 
 /// Every `ds01.*` key, in documentation order.
 pub static KEYS: &[KeySpec] = &[
-    replaces(
+    owner(replaces(
         required(key(
             "ds01.user",
             T::String,
@@ -154,15 +212,18 @@ pub static KEYS: &[KeySpec] = &[
             "Container owner (username): the invoking user (`SUDO_USER` under sudo), or `--owner` from root",
         )),
         &["aime.mlc.USER", "aime.mlc"],
-    ),
-    replaces(
-        required(key(
-            "ds01.managed",
-            T::Boolean,
-            W::Create,
-            "DS01 management flag, always `true`",
-        )),
-        &["aime.mlc.DS01_MANAGED"],
+    )),
+    scope(
+        replaces(
+            required(key(
+                "ds01.managed",
+                T::Boolean,
+                W::Create,
+                "DS01 management flag, always `true`",
+            )),
+            &["aime.mlc.DS01_MANAGED"],
+        ),
+        Scope::Both,
     ),
     required(key(
         "ds01.interface",
@@ -174,17 +235,17 @@ pub static KEYS: &[KeySpec] = &[
         key(
             "ds01.container_type",
             T::Enum(CONTAINER_TYPE_VALUES),
-            W::Admin,
-            "What kind of container it is",
+            W::Ds01Scripts,
+            "What kind of container it is (the docker wrapper); `devcontainer` has no idle timeout",
         ),
         &["aime.mlc.DS01_TYPE"],
     ),
     replaces(
         required(key(
             "ds01.created_at",
-            T::UtcTimestamp,
+            T::Timestamp,
             W::Create,
-            "Creation time, UTC (`...Z`)",
+            "Creation time, RFC 3339 with `Z` or an offset (`create` writes UTC `...Z`; the docker wrapper `date -Iseconds`)",
         )),
         &["aime.mlc.DS01_CREATED"],
     ),
@@ -215,59 +276,29 @@ pub static KEYS: &[KeySpec] = &[
         )),
         &["aime.mlc.DS01_IMAGE"],
     ),
-    replaces(
-        required(key(
-            "ds01.user_id",
-            T::Number,
-            W::Create,
-            "Owner's numeric uid",
+    scope(
+        owner(replaces(
+            required(key(
+                "ds01.user_id",
+                T::Number,
+                W::Create,
+                "Owner's numeric uid (audit scripts compare it with the container's uid)",
+            )),
+            &["aime.mlc.DS01_USER_ID"],
         )),
-        &["aime.mlc.DS01_USER_ID"],
+        Scope::Both,
     ),
-    replaces(
-        required(key(
-            "ds01.group_id",
-            T::Number,
-            W::Create,
-            "Owner's numeric primary gid",
-        )),
-        &["aime.mlc.DS01_GROUP_ID"],
-    ),
-    replaces(
-        key(
-            "ds01.username",
-            T::String,
-            W::Ds01Scripts,
-            "Sanitised username",
+    scope(
+        replaces(
+            required(key(
+                "ds01.group_id",
+                T::Number,
+                W::Create,
+                "Owner's numeric primary gid",
+            )),
+            &["aime.mlc.DS01_GROUP_ID"],
         ),
-        &["aime.mlc.DS01_USERNAME"],
-    ),
-    replaces(
-        key(
-            "ds01.arch",
-            T::String,
-            W::Create,
-            "GPU architecture, e.g. CUDA or ROCM",
-        ),
-        &["aime.mlc.ARCH"],
-    ),
-    replaces(
-        key(
-            "ds01.framework",
-            T::String,
-            W::Create,
-            "ML framework and version, `fw-version`",
-        ),
-        &["aime.mlc.FRAMEWORK", "aime.mlc.DS01_FRAMEWORK"],
-    ),
-    replaces(
-        key(
-            "ds01.mlc_version",
-            T::String,
-            W::Ds01Scripts,
-            "AIME MLC version that made the container",
-        ),
-        &["aime.mlc.MLC_VERSION"],
+        Scope::Both,
     ),
     replaces(
         required(key(
@@ -277,6 +308,54 @@ pub static KEYS: &[KeySpec] = &[
             "The image when it is not an AIME catalog image (`aimehub/...`), else empty",
         )),
         &["aime.mlc.CUSTOM_IMAGE"],
+    ),
+    scope(
+        replaces(
+            key(
+                "ds01.username",
+                T::String,
+                W::Ds01Scripts,
+                "Sanitised username of the image's owner (image-create)",
+            ),
+            &["aime.mlc.DS01_USERNAME"],
+        ),
+        Scope::Image,
+    ),
+    key(
+        "ds01.user.sanitized",
+        T::String,
+        W::Create,
+        "The owner's username sanitised for systemd slice names (DS01's rule, e.g. `h_baker`)",
+    ),
+    replaces(
+        key(
+            "ds01.arch",
+            T::String,
+            W::Create,
+            "GPU architecture: `CUDA_AMPERE`, `CUDA_ADA`, `CUDA_BLACKWELL` or `ROCM<n>`",
+        ),
+        &["aime.mlc.ARCH"],
+    ),
+    scope(
+        replaces(
+            key(
+                "ds01.framework",
+                T::String,
+                W::Create,
+                "ML framework and version, `Framework-version` (e.g. `Pytorch-2.5.1`)",
+            ),
+            &["aime.mlc.FRAMEWORK", "aime.mlc.DS01_FRAMEWORK"],
+        ),
+        Scope::Both,
+    ),
+    replaces(
+        key(
+            "ds01.mlc_version",
+            T::String,
+            W::Create,
+            "AIME MLC container version that made the container (DS01: `4`)",
+        ),
+        &["aime.mlc.MLC_VERSION"],
     ),
     replaces(
         key(
@@ -290,31 +369,44 @@ pub static KEYS: &[KeySpec] = &[
     replaces(
         key(
             "ds01.data_mount",
-            T::Path,
+            T::PathOrDash,
             W::Create,
-            "Host path mounted as data",
+            "Host path mounted as data, `-` for none",
         ),
         &["aime.mlc.DATA_MOUNT"],
     ),
     replaces(
         key(
             "ds01.models_mount",
-            T::Path,
+            T::PathOrDash,
             W::Create,
-            "Host path mounted as models",
+            "Host path mounted as models, `-` for none",
         ),
         &["aime.mlc.MODELS_MOUNT"],
     ),
     replaces(
-        key("ds01.workspace", T::String, W::Create, "Workspace name"),
+        key(
+            "ds01.workspace",
+            T::String,
+            W::Create,
+            "Workspace (from-image writes the host path)",
+        ),
         &["aime.mlc.DS01_WORKSPACE"],
     ),
-    replaces(
-        key("ds01.project", T::String, W::Create, "Project name"),
-        &["aime.mlc.DS01_PROJECT"],
+    scope(
+        replaces(
+            key("ds01.project", T::String, W::Create, "Project name"),
+            &["aime.mlc.DS01_PROJECT"],
+        ),
+        Scope::Both,
     ),
     replaces(
-        key("ds01.gpus", T::Number, W::Create, "Number of GPUs"),
+        key(
+            "ds01.gpus",
+            T::GpuRequest,
+            W::Create,
+            "The GPU request as given to `--gpus`: `all`, `N`, `device=U1[,U2]`",
+        ),
         &["aime.mlc.GPUS"],
     ),
     replaces(
@@ -324,69 +416,169 @@ pub static KEYS: &[KeySpec] = &[
             W::Create,
             "Allocated GPU/MIG UUIDs, comma list",
         ),
-        &["ds01.gpu.uuid"],
+        &["ds01.gpu.uuid", "ds01.gpu_slot"],
     ),
-    replaces(
+    compat(
         key(
-            "ds01.gpu.slots",
-            T::SlotList,
+            "ds01.gpu.uuid",
+            T::GpuId,
             W::Create,
-            "Allocated `gpu:mig` slots, comma list, e.g. `0:0,0:1`",
+            "The one allocated GPU/MIG UUID: the idle check and the stale-GPU guard read only this key",
         ),
-        &["ds01.gpu_slot"],
+        "ds01.gpu.uuids",
     ),
     key(
-        "ds01.gpu.allocated",
-        T::Timestamp,
-        W::GpuAllocator,
-        "When the GPUs were allocated",
+        "ds01.gpu.slots",
+        T::SlotList,
+        W::Create,
+        "Allocated DS01 slot ids, comma list: whole GPU `N`, MIG `N.M`, e.g. `1.0,1.1`",
+    ),
+    compat(
+        key(
+            "ds01.gpu.allocated",
+            T::SlotList,
+            W::Create,
+            "The allocated slot ids again (readers take the slot from it; the idle check counts containers carrying it)",
+        ),
+        "ds01.gpu.slots",
+    ),
+    key(
+        "ds01.gpu.slot_count",
+        T::Count,
+        W::Create,
+        "Number of allocated slots",
+    ),
+    key(
+        "ds01.gpu.allocated_at",
+        T::UtcTimestamp,
+        W::Create,
+        "When the GPUs were allocated, UTC",
+    ),
+    key(
+        "ds01.gpu.priority",
+        T::Number,
+        W::Create,
+        "Allocation priority (DS01 default `10`)",
     ),
     key(
         "ds01.gpu_ephemeral",
         T::Boolean,
-        W::GpuAllocator,
-        "GPUs are released when the container stops",
+        W::Ds01Scripts,
+        "GPUs the docker wrapper allocated, released when the container stops",
     ),
     key(
         "ds01.slice",
         T::String,
         W::Create,
-        "systemd slice the container runs in",
+        "systemd slice the container runs in (no DS01 code reads it: the slice is `--cgroup-parent`)",
     ),
     key(
         "ds01.protected",
         T::Boolean,
         W::Create,
-        "Protected from automatic cleanup",
+        "Protected: non-admins cannot stop or remove it, cleanup skips it",
     ),
-    replaces(
-        key(
-            "ds01.has_user_setup",
-            T::Boolean,
-            W::Admin,
-            "User setup has run inside the container",
-        ),
-        &["aime.mlc.DS01_HAS_USER_SETUP"],
+    key(
+        "ds01.monitoring",
+        T::Boolean,
+        W::Ds01Scripts,
+        "Part of the monitoring stack: idle check, max runtime and cleanup skip it",
     ),
-    deprecated(
-        key(
-            "ds01.gpu.uuid",
-            T::String,
-            W::Nobody,
-            "Single GPU UUID (singular form)",
+    key(
+        "ds01.component",
+        T::String,
+        W::Ds01Scripts,
+        "Monitoring stack component",
+    ),
+    key(
+        "ds01.owner",
+        T::String,
+        W::Ds01Scripts,
+        "Owning party of an infrastructure container (`system`)",
+    ),
+    key(
+        "ds01.managed_by",
+        T::String,
+        W::Ds01Scripts,
+        "What manages an infrastructure container",
+    ),
+    key(
+        "ds01.description",
+        T::String,
+        W::Ds01Scripts,
+        "Free-text description",
+    ),
+    scope(
+        replaces(
+            key(
+                "ds01.has_user_setup",
+                T::Boolean,
+                W::Ds01Scripts,
+                "The image already has the user set up (image-create; mlc reads it from the image)",
+            ),
+            &["aime.mlc.DS01_HAS_USER_SETUP"],
         ),
-        "ds01.gpu.uuids",
+        Scope::Image,
+    ),
+    scope(
+        key(
+            "ds01.created",
+            T::Timestamp,
+            W::Ds01Scripts,
+            "When image-create built the image",
+        ),
+        Scope::Image,
     ),
     deprecated(
         key(
             "ds01.gpu_slot",
-            T::String,
+            T::CommaList,
             W::Nobody,
-            "Single GPU slot (old spelling)",
+            "GPU UUID(s) the docker wrapper allocated (old spelling)",
         ),
-        "ds01.gpu.slots",
+        "ds01.gpu.uuids",
     ),
 ];
+
+/// Keys DS01 readers filter on by presence (`docker ps --filter label=KEY`) and count: an empty
+/// value is not absent to them (`check-idle-containers.sh` counts `ds01.gpu.allocated` carriers).
+pub const PRESENCE_READ_KEYS: &[&str] = &["ds01.gpu.allocated"];
+
+/// Label keys outside `ds01.*` that DS01 readers take the owner from: the legacy user keys and
+/// paths under `/home/USER` (see [`home_owner`]).
+pub const FOREIGN_OWNER_KEYS: &[&str] = &[
+    "aime.mlc.USER",
+    "aime.mlc.username",
+    "devcontainer.local_folder",
+    "com.docker.compose.project.working_dir",
+];
+
+/// Keys whose value readers turn into an owner as the user `X` of `/home/X/...` (the third
+/// `/`-separated field, as `cut -d/ -f3` does).
+pub const HOME_PATH_OWNER_KEYS: &[&str] = &[
+    "devcontainer.local_folder",
+    "com.docker.compose.project.working_dir",
+];
+
+/// The user a `/home/X/...` value names, as DS01's readers read it (`Some("")` for `/home//x`).
+pub fn home_owner(value: &str) -> Option<&str> {
+    let rest = value.trim().strip_prefix("/home/")?;
+    Some(rest.split('/').next().unwrap_or(""))
+}
+
+/// The value `create` writes for compat key `spec` given its source value, if any: the singular
+/// `ds01.gpu.uuid` only for exactly one UUID; other copies verbatim.
+pub fn compat_value(spec: &KeySpec, source: &str) -> Option<String> {
+    match spec.key {
+        "ds01.gpu.uuid" if source.contains(',') => None,
+        _ => Some(source.to_string()),
+    }
+}
+
+/// The keys `create` computes itself (never `--set`).
+pub fn computed_by_create(key: &str) -> bool {
+    lookup(key).is_some_and(|s| s.required) || key == "ds01.protected"
+}
 
 /// The `ds01.interface` values a creator may write: the first six of [`INTERFACE_VALUES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,18 +698,23 @@ pub const CREATE_FLAGS: &[CreateFlag] = &[
         "ARCH",
         Some("GPU architecture, e.g. CUDA or ROCM"),
     ),
-    value("ds01.gpus", "--gpus", "N", Some("Number of GPUs")),
+    value(
+        "ds01.gpus",
+        "--gpus",
+        "REQUEST",
+        Some("GPU request as given to docker --gpus: all, N, device=U1[,U2]"),
+    ),
     value(
         "ds01.gpu.uuids",
         "--gpu-uuids",
         "U1,U2",
-        Some("Comma list of GPU UUIDs"),
+        Some("Comma list of GPU/MIG UUIDs (one UUID is also written as ds01.gpu.uuid)"),
     ),
     value(
         "ds01.gpu.slots",
         "--gpu-slots",
-        "0:0,0:1",
-        Some("Comma list of GPU:MIG slots, e.g. 0:0,0:1"),
+        "SLOTS",
+        Some("Comma list of DS01 slot ids, e.g. 1.0,1.1 or 0 (also written as ds01.gpu.allocated)"),
     ),
     value(
         "ds01.work_mount",
@@ -557,6 +754,51 @@ pub fn optional_create_flags() -> impl Iterator<Item = &'static CreateFlag> {
 /// The `create` flag (or `IMAGE` argument) that gives `key` its value, if any.
 pub fn create_flag(key: &str) -> Option<&'static str> {
     CREATE_FLAGS.iter().find(|f| f.key == key).map(|f| f.flag)
+}
+
+/// Why `--set KEY=VALUE` does not take a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetRefusal {
+    #[error("is not a key of the ds01.* schema; --set takes one of: {}", settable_keys().collect::<Vec<_>>().join(", "))]
+    Unknown,
+    #[error("is owner-bearing (DS01 readers take the owner from it): create writes it from the invoking user (root: --owner)")]
+    OwnerBearing,
+    #[error("is computed by create itself")]
+    Computed,
+    #[error("has its own flag: use {0}")]
+    HasFlag(&'static str),
+    #[error(
+        "is a compatibility copy of {0}: set {0} and create writes it (unless --no-compat-keys)"
+    )]
+    Compat(&'static str),
+    #[error("is deprecated: set {0} instead")]
+    Deprecated(&'static str),
+}
+
+/// The spec `--set KEY=VALUE` writes for `key`, or why it does not.
+pub fn settable(key: &str) -> Result<&'static KeySpec, SetRefusal> {
+    let spec = lookup(key).ok_or(SetRefusal::Unknown)?;
+    if let Some(new) = spec.replaced_by {
+        return Err(SetRefusal::Deprecated(new));
+    }
+    if spec.owner_bearing {
+        return Err(SetRefusal::OwnerBearing);
+    }
+    if let Some(of) = spec.compat_of {
+        return Err(SetRefusal::Compat(of));
+    }
+    if let Some(flag) = create_flag(key) {
+        return Err(SetRefusal::HasFlag(flag));
+    }
+    if computed_by_create(key) {
+        return Err(SetRefusal::Computed);
+    }
+    Ok(spec)
+}
+
+/// Every key `--set` takes, in table order.
+pub fn settable_keys() -> impl Iterator<Item = &'static str> {
+    KEYS.iter().map(|s| s.key).filter(|k| settable(k).is_ok())
 }
 
 /// The spec for a `ds01.*` key, if it is in the schema.
@@ -606,9 +848,9 @@ pub const NAMING_RULES: &[&str] = &[
     "Every key is in the `ds01.` namespace and lowercase.",
     "`.` separates levels of hierarchy (`ds01.gpu.uuids`); `_` joins words inside a leaf (`ds01.created_at`).",
     "Lists are comma-separated in one value (`ds01.gpu.uuids=GPU-a,GPU-b`); list keys are plural.",
-    "Booleans are the strings `true` and `false`; timestamps are ISO 8601, `ds01.created_at` in UTC with `Z`.",
+    "Booleans are the strings `true` and `false`; timestamps are RFC 3339 with `Z` or an offset (`create` writes UTC `Z`).",
     "Labels are immutable after `docker create`: containers are never relabelled; readers fall back to the legacy keys until legacy containers age out.",
-    "External namespaces (`devcontainer.*`, `com.docker.compose.*`) are left alone.",
+    "External namespaces (`devcontainer.*`, `com.docker.compose.*`) are passed through, except ownership evidence: a non-root caller's `devcontainer.local_folder`/`com.docker.compose.project.working_dir` under `/home/X` must name their own home.",
 ];
 
 /// The schema as JSON: namespaces, naming rules and every key.
@@ -642,15 +884,47 @@ pub fn markdown() -> String {
 
     let current = |required: bool| {
         KEYS.iter()
-            .filter(move |k| !k.deprecated() && k.required == required)
+            .filter(move |k| !k.deprecated() && k.compat_of.is_none() && k.required == required)
     };
     md.push_str("\n## Core keys\n\nWritten on every container `ds01-build create` makes.\n\n");
     key_table(&mut md, current(true));
     md.push_str(
-        "\n## Optional keys\n\nWritten when known: by `ds01-build create` when its flag is given, \
-         or by the component named.\n\n",
+        "\n## Optional keys\n\nWritten when known: by `ds01-build create` when its flag (or \
+         `--set KEY=VALUE`) is given, or by the component named. Scope `image`: an image label \
+         (containers inherit it); every other key is a container's runtime state, which `create` \
+         never lets a container inherit from its image (it writes the key empty) and `lint IMAGE` \
+         reports on images (L016).\n\n",
     );
     key_table(&mut md, current(false));
+
+    md.push_str(
+        "\n## Compatibility keys\n\nCopies `create` writes for DS01 readers that do not read \
+         the source key yet; `audit` counts the containers carrying them. `--no-compat-keys` (or \
+         `DS01_BUILD_NO_COMPAT_KEYS=true`) stops writing them.\n\n",
+    );
+    md.push_str("| Key | Copy of | Type | Description |\n|---|---|---|---|\n");
+    for spec in KEYS.iter().filter(|k| k.compat_of.is_some()) {
+        md.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            spec.key,
+            spec.compat_of.unwrap_or_default(),
+            spec.value_type.name(),
+            cell(spec.description),
+        ));
+    }
+
+    md.push_str(&format!(
+        "\n## Owner-bearing keys\n\nDS01 readers take a container's owner from these; \
+         `--set` never writes them and passthrough labels may not set them (a non-root caller's \
+         `/home/X` paths must name their own home): {}.\n",
+        KEYS.iter()
+            .filter(|k| k.owner_bearing)
+            .map(|k| k.key)
+            .chain(FOREIGN_OWNER_KEYS.iter().copied())
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
 
     md.push_str(
         "\n## Deprecated keys\n\nRead for old containers, never written. Use the replacement.\n\n",
@@ -682,7 +956,9 @@ pub fn markdown() -> String {
 }
 
 fn key_table<'a>(md: &mut String, specs: impl Iterator<Item = &'a KeySpec>) {
-    md.push_str("| Key | Type | Description | Set by | Replaces |\n|---|---|---|---|---|\n");
+    md.push_str(
+        "| Key | Type | Description | Set by | Scope | Replaces |\n|---|---|---|---|---|---|\n",
+    );
     for spec in specs {
         let ty = match spec.value_type {
             T::Enum(values) => format!(
@@ -702,13 +978,21 @@ fn key_table<'a>(md: &mut String, specs: impl Iterator<Item = &'a KeySpec>) {
             .collect::<Vec<_>>()
             .join(", ");
         md.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} |\n",
             spec.key,
             ty,
             cell(spec.description),
             match (spec.set_by, create_flag(spec.key)) {
                 (W::Create, Some(flag)) => format!("{} (`{flag}`)", spec.set_by.as_str()),
+                (_, None) if settable(spec.key).is_ok() => {
+                    format!("{} (`--set`)", spec.set_by.as_str())
+                }
                 (other, _) => other.as_str().to_string(),
+            },
+            match spec.scope {
+                Scope::Container => "container",
+                Scope::Image => "image",
+                Scope::Both => "both",
             },
             if legacy.is_empty() {
                 "—".into()
@@ -733,10 +1017,14 @@ impl ValueType {
             T::Enum(values) => values.contains(&value),
             T::Timestamp => is_rfc3339(value),
             T::UtcTimestamp => is_rfc3339(value) && value.ends_with('Z'),
-            T::CommaList => value.split(',').all(|item| !item.trim().is_empty()),
+            T::CommaList => value.split(',').all(is_list_item),
+            T::GpuId => is_list_item(value),
             T::SlotList => value.split(',').all(is_slot),
+            T::GpuRequest => is_gpu_request(value),
             T::Path => value.starts_with('/'),
-            T::Number => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+            T::PathOrDash => value == "-" || value.starts_with('/'),
+            T::Number => is_number(value),
+            T::Count => is_number(value) && value.bytes().any(|b| b != b'0'),
         };
         if ok {
             Ok(())
@@ -751,12 +1039,22 @@ impl ValueType {
             T::String => "any string".into(),
             T::Boolean => "true or false".into(),
             T::Enum(values) => format!("one of {}", values.join(", ")),
-            T::Timestamp => "an RFC 3339 timestamp, e.g. 2026-11-23T17:16:57Z".into(),
+            T::Timestamp => {
+                "an RFC 3339 timestamp with Z or an offset, e.g. 2026-11-23T17:16:57+01:00".into()
+            }
             T::UtcTimestamp => "a UTC timestamp like 2026-11-23T17:16:57Z".into(),
-            T::CommaList => "a comma list of non-empty items, e.g. GPU-1,GPU-2".into(),
-            T::SlotList => "a comma list of GPU:MIG slots, e.g. 0:0,0:1".into(),
+            T::CommaList => {
+                "a comma list of non-empty items without spaces, e.g. GPU-1,GPU-2".into()
+            }
+            T::GpuId => "one GPU or MIG id without commas or spaces, e.g. MIG-4f5e6d7c".into(),
+            T::SlotList => "a comma list of DS01 slot ids N or N.M, e.g. 1.0,1.1 or 0".into(),
+            T::GpuRequest => {
+                "all, a count N, or device=ID[,ID...], e.g. device=MIG-4f5e6d7c".into()
+            }
             T::Path => "an absolute path, e.g. /home/alice/workspace".into(),
+            T::PathOrDash => "an absolute path or -, e.g. /home/alice/data".into(),
             T::Number => "a whole number, e.g. 2".into(),
+            T::Count => "a whole number of at least 1, e.g. 2".into(),
         }
     }
 
@@ -769,18 +1067,42 @@ impl ValueType {
             T::Timestamp => "timestamp",
             T::UtcTimestamp => "timestamp (UTC)",
             T::CommaList => "comma list",
+            T::GpuId => "GPU id",
             T::SlotList => "slot list",
+            T::GpuRequest => "GPU request",
             T::Path => "path",
+            T::PathOrDash => "path or -",
             T::Number => "number",
+            T::Count => "count",
         }
     }
 }
 
-fn is_slot(item: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match item.split_once(':') {
-        Some((gpu, mig)) => digits(gpu) && digits(mig),
-        None => false,
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A non-empty list item: no whitespace, no comma, no control character.
+fn is_list_item(item: &str) -> bool {
+    !item.is_empty()
+        && !item
+            .chars()
+            .any(|c| c == ',' || c.is_whitespace() || c.is_control())
+}
+
+/// A DS01 slot id: `N` (whole GPU) or `N.M` (MIG).
+pub fn is_slot(item: &str) -> bool {
+    match item.split_once('.') {
+        Some((gpu, mig)) => is_number(gpu) && is_number(mig),
+        None => is_number(item),
+    }
+}
+
+/// `all`, `N`, or `device=ID[,ID...]`.
+fn is_gpu_request(value: &str) -> bool {
+    match value.strip_prefix("device=") {
+        Some(ids) => ids.split(',').all(is_list_item),
+        None => value == "all" || is_number(value),
     }
 }
 
@@ -841,8 +1163,9 @@ mod tests {
             replacement_for("aime.mlc.DS01_FRAMEWORK"),
             Some("ds01.framework")
         );
+        // The singular is read as the plural; the docker wrapper's gpu_slot holds UUIDs.
         assert_eq!(replacement_for("ds01.gpu.uuid"), Some("ds01.gpu.uuids"));
-        assert_eq!(replacement_for("ds01.gpu_slot"), Some("ds01.gpu.slots"));
+        assert_eq!(replacement_for("ds01.gpu_slot"), Some("ds01.gpu.uuids"));
         assert_eq!(replacement_for("ds01.user"), None);
         assert!(is_legacy_key("aime.mlc"));
         assert!(is_legacy_key("aime.mlc.USER"));
@@ -879,15 +1202,18 @@ mod tests {
         let core = section("## Core keys");
         let optional = section("## Optional keys");
         let deprecated = section("## Deprecated keys");
+        let compat = section("## Compatibility keys");
         let legacy = section("## Legacy `aime.mlc.*` mapping");
         for spec in KEYS {
             let row = format!("\n| `{}` |", spec.key);
             let (home, others) = if spec.deprecated() {
-                (&deprecated, [&core, &optional])
+                (&deprecated, [&core, &optional, &compat])
+            } else if spec.compat_of.is_some() {
+                (&compat, [&core, &optional, &deprecated])
             } else if spec.required {
-                (&core, [&optional, &deprecated])
+                (&core, [&optional, &deprecated, &compat])
             } else {
-                (&optional, [&core, &deprecated])
+                (&optional, [&core, &deprecated, &compat])
             };
             assert_eq!(home.matches(&row).count(), 1, "{row}");
             assert!(others.iter().all(|o| !o.contains(&row)), "{row}");
@@ -898,7 +1224,9 @@ mod tests {
                 );
             }
         }
-        assert!(md.contains("| `ds01.gpu.uuid` | `ds01.gpu.uuids` |"));
+        assert!(compat.contains("| `ds01.gpu.uuid` | `ds01.gpu.uuids` |"));
+        assert!(md.contains("`--no-compat-keys`"));
+        assert!(md.contains("`devcontainer.local_folder`"));
         assert!(core.contains("enum: `orchestration`, `atomic`"));
         assert!(md.contains("## Naming convention"));
         assert!(md.ends_with("|\n"));
@@ -919,25 +1247,149 @@ mod tests {
 
     #[test]
     fn value_types() {
-        assert!(check_value("ds01.managed", "true").is_ok());
-        assert!(check_value("ds01.managed", "yes").is_err());
-        assert!(check_value("ds01.interface", "atomic").is_ok());
+        let ok = |k: &str, v: &str| assert!(check_value(k, v).is_ok(), "{k}={v:?}");
+        let bad = |k: &str, v: &str| assert!(check_value(k, v).is_err(), "{k}={v:?}");
+        ok("ds01.managed", "true");
+        bad("ds01.managed", "yes");
+        ok("ds01.interface", "atomic");
         assert!(check_value("ds01.interface", "ATOMIC")
             .unwrap_err()
             .contains("orchestration"));
-        assert!(check_value("ds01.created_at", "2026-11-23T17:16:57Z").is_ok());
-        assert!(check_value("ds01.created_at", "2026-11-23T17:16:57+01:00").is_err());
-        assert!(check_value("ds01.gpu.allocated", "2026-11-23T17:16:57+01:00").is_ok());
-        assert!(check_value("ds01.gpu.slots", "0:0,0:1").is_ok());
-        assert!(check_value("ds01.gpu.slots", "0:0,,0:1").is_err());
-        assert!(check_value("ds01.gpu.slots", "0").is_err());
-        assert!(check_value("ds01.gpu.uuids", "GPU-a,GPU-b").is_ok());
-        assert!(check_value("ds01.gpu.uuids", "GPU-a,").is_err());
-        assert!(check_value("ds01.work_mount", "/home/a").is_ok());
-        assert!(check_value("ds01.work_mount", "home/a").is_err());
-        assert!(check_value("ds01.gpus", "2").is_ok());
-        assert!(check_value("ds01.gpus", "two").is_err());
-        assert!(check_value("ds01.gpus", "").is_err());
-        assert!(check_value("com.example.x", "anything").is_ok());
+        // created_at: Z (create, the wrapper's CW) or an offset (DW's `date -Iseconds`).
+        ok("ds01.created_at", "2026-11-23T17:16:57Z");
+        ok("ds01.created_at", "2026-11-23T17:16:57+01:00");
+        bad("ds01.created_at", "2026-11-23 17:16:57");
+        ok("ds01.gpu.allocated_at", "2026-07-22T12:00:00Z");
+        bad("ds01.gpu.allocated_at", "2026-07-22T12:00:00+01:00");
+        // DS01 slot ids: whole GPU N, MIG N.M; the allocated list is the same.
+        for key in ["ds01.gpu.slots", "ds01.gpu.allocated"] {
+            for v in ["0", "1.2", "1.0,1.1", "0,3"] {
+                ok(key, v);
+            }
+            for v in [
+                "0:0",
+                "1.",
+                ".1",
+                "1.0,,1.1",
+                "1.0, 1.1",
+                "",
+                "2026-11-23T17:16:57Z",
+                "a",
+            ] {
+                bad(key, v);
+            }
+        }
+        ok("ds01.gpu.uuids", "GPU-a,MIG-b");
+        bad("ds01.gpu.uuids", "GPU-a,");
+        bad("ds01.gpu.uuids", "GPU-a, GPU-b");
+        ok("ds01.gpu.uuid", "MIG-4f5e6d7c-8b9a-5c4d-9e8f-0a1b2c3d4e5f");
+        bad("ds01.gpu.uuid", "GPU-a,GPU-b");
+        ok("ds01.gpu_slot", "GPU-a,GPU-b");
+        for v in ["all", "2", "device=MIG-a", "device=GPU-a,GPU-b"] {
+            ok("ds01.gpus", v);
+        }
+        for v in ["two", "", "device=", "device=a,", "ALL", "-1"] {
+            bad("ds01.gpus", v);
+        }
+        ok("ds01.gpu.slot_count", "1");
+        bad("ds01.gpu.slot_count", "0");
+        ok("ds01.gpu.priority", "10");
+        bad("ds01.gpu.priority", "high");
+        ok("ds01.work_mount", "/home/a");
+        bad("ds01.work_mount", "home/a");
+        bad("ds01.work_mount", "-");
+        ok("ds01.data_mount", "-");
+        ok("ds01.models_mount", "/m");
+        bad("ds01.models_mount", "m");
+        for v in CONTAINER_TYPE_VALUES {
+            ok("ds01.container_type", v);
+        }
+        for v in ["atomic", "orchestration", "api", "custom", "infrastructure"] {
+            ok("ds01.container_type", v);
+        }
+        bad("ds01.container_type", "vm");
+        ok("com.example.x", "anything");
+    }
+
+    /// Compatibility keys: named in the table with their source, written from it.
+    #[test]
+    fn compat_keys() {
+        let compat: Vec<(&str, &str)> = KEYS
+            .iter()
+            .filter_map(|s| s.compat_of.map(|of| (s.key, of)))
+            .collect();
+        assert_eq!(
+            compat,
+            [
+                ("ds01.gpu.uuid", "ds01.gpu.uuids"),
+                ("ds01.gpu.allocated", "ds01.gpu.slots")
+            ]
+        );
+        let uuid = lookup("ds01.gpu.uuid").unwrap();
+        assert_eq!(compat_value(uuid, "MIG-a"), Some("MIG-a".into()));
+        assert_eq!(compat_value(uuid, "MIG-a,MIG-b"), None);
+        let allocated = lookup("ds01.gpu.allocated").unwrap();
+        assert_eq!(compat_value(allocated, "1.0,1.1"), Some("1.0,1.1".into()));
+        assert!(!uuid.deprecated() && !allocated.deprecated());
+    }
+
+    /// What `--set` takes and refuses, and why.
+    #[test]
+    fn settable_keys_and_refusals() {
+        for key in [
+            "ds01.container_type",
+            "ds01.gpu_ephemeral",
+            "ds01.mlc_version",
+            "ds01.username",
+            "ds01.user.sanitized",
+            "ds01.gpu.allocated_at",
+            "ds01.gpu.priority",
+            "ds01.gpu.slot_count",
+            "ds01.monitoring",
+        ] {
+            assert!(settable(key).is_ok(), "{key}");
+        }
+        for key in ["ds01.user", "ds01.user_id"] {
+            assert_eq!(
+                settable(key).unwrap_err(),
+                SetRefusal::OwnerBearing,
+                "{key}"
+            );
+        }
+        assert_eq!(
+            settable("ds01.created_at").unwrap_err(),
+            SetRefusal::Computed
+        );
+        assert_eq!(
+            settable("ds01.protected").unwrap_err(),
+            SetRefusal::HasFlag("--protected")
+        );
+        assert_eq!(
+            settable("ds01.gpus").unwrap_err(),
+            SetRefusal::HasFlag("--gpus")
+        );
+        assert_eq!(
+            settable("ds01.gpu.uuid").unwrap_err(),
+            SetRefusal::Compat("ds01.gpu.uuids")
+        );
+        assert_eq!(
+            settable("ds01.gpu_slot").unwrap_err(),
+            SetRefusal::Deprecated("ds01.gpu.uuids")
+        );
+        let unknown = settable("ds01.nope").unwrap_err().to_string();
+        assert!(
+            unknown.starts_with(
+                "is not a key of the ds01.* schema; --set takes one of: ds01.container_type, "
+            ),
+            "{unknown}"
+        );
+        assert!(settable("aime.mlc.USER").is_err());
+        // Every owner-bearing key is refused; the foreign ones are outside ds01.* anyway.
+        for spec in KEYS.iter().filter(|s| s.owner_bearing) {
+            assert!(settable(spec.key).is_err(), "{}", spec.key);
+        }
+        assert_eq!(home_owner("/home/bob/x"), Some("bob"));
+        assert_eq!(home_owner("/home/bob"), Some("bob"));
+        assert_eq!(home_owner("/srv/bob"), None);
     }
 }

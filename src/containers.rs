@@ -11,7 +11,7 @@
 //!   `true`, else `no` (values trimmed).
 //! - Normalised view: for each current key of [`crate::container_schema::KEYS`], the key itself, then its legacy
 //!   keys in table order; the first non-empty value wins (a `ds01.*` key wins over its fallbacks, a
-//!   deprecated `ds01.gpu.uuid`/`ds01.gpu_slot` only shows when its replacement is absent). When every
+//!   compatibility `ds01.gpu.uuid` and deprecated `ds01.gpu_slot` only show through `ds01.gpu.uuids` when it is absent). When every
 //!   candidate is empty the first present one is shown with its empty value. `ds01.user` is the owner
 //!   chain of [`crate::ownership`] alone (absent when it finds nobody), so every reader agrees on it.
 
@@ -149,7 +149,11 @@ where
 {
     let mut values = Vec::new();
     let owner = resolve_owner(labels, name, user_by_uid);
-    for spec in KEYS.iter().filter(|s| !s.deprecated()) {
+    // Compatibility copies are not shown: their source key is (it falls back to them).
+    for spec in KEYS
+        .iter()
+        .filter(|s| !s.deprecated() && s.compat_of.is_none())
+    {
         if spec.key == "ds01.user" {
             // The owner chain alone: no owner, no `ds01.user` in the view.
             if let Some(o) = &owner {
@@ -211,6 +215,9 @@ pub struct ContainerView {
     /// Deprecated `ds01.*` keys present (e.g. `ds01.gpu.uuid`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deprecated_keys: Vec<&'static str>,
+    /// Compatibility keys present (e.g. `ds01.gpu.uuid`, see [`container_schema::KeySpec::compat_of`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compat_keys: Vec<&'static str>,
     /// Legacy `aime.mlc*` keys present.
     #[serde(skip)]
     pub legacy_keys: Vec<String>,
@@ -235,6 +242,11 @@ where
         deprecated_keys: KEYS
             .iter()
             .filter(|s| s.deprecated() && labels.contains_key(s.key))
+            .map(|s| s.key)
+            .collect(),
+        compat_keys: KEYS
+            .iter()
+            .filter(|s| s.compat_of.is_some() && labels.contains_key(s.key))
             .map(|s| s.key)
             .collect(),
         legacy_keys: labels
@@ -399,13 +411,16 @@ mod tests {
     #[test]
     fn deprecated_keys_map_only_when_replacement_absent() {
         let n = normalise(
-            &labels(&[("ds01.gpu.uuid", "GPU-1"), ("ds01.gpu_slot", "0:1")]),
+            &labels(&[("ds01.gpu.uuid", "GPU-1"), ("ds01.gpu_slot", "GPU-9")]),
             "",
             no_passwd,
         );
         assert_eq!(src(&n, "ds01.gpu.uuids"), pair("GPU-1", "ds01.gpu.uuid"));
-        assert_eq!(src(&n, "ds01.gpu.slots"), pair("0:1", "ds01.gpu_slot"));
+        // ds01.gpu_slot holds UUIDs (the docker wrapper's), never slot ids.
+        assert_eq!(src(&n, "ds01.gpu.slots"), None);
         assert_eq!(n.get("ds01.gpu.uuid"), None);
+        let n = normalise(&labels(&[("ds01.gpu_slot", "GPU-9")]), "", no_passwd);
+        assert_eq!(src(&n, "ds01.gpu.uuids"), pair("GPU-9", "ds01.gpu_slot"));
         let n = normalise(
             &labels(&[
                 ("ds01.gpu.uuid", "GPU-1"),
@@ -477,7 +492,8 @@ mod tests {
         .collect();
         let a = &views[0];
         assert_eq!(a.interface.as_deref(), Some("atomic"));
-        assert_eq!(a.deprecated_keys, ["ds01.gpu.uuid"]);
+        assert!(a.deprecated_keys.is_empty());
+        assert_eq!(a.compat_keys, ["ds01.gpu.uuid"]);
         assert_eq!(views[1].managed, Managed::Legacy);
         assert_eq!(
             views[1].legacy_keys,

@@ -21,7 +21,8 @@ use crate::timestamp;
 /// What `create` was asked for: the command line as plain data (see [`crate::cli::CreateArgs`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreateRequest {
-    pub image: String,
+    /// The `IMAGE` argument of the older form (`create IMAGE [FLAGS] [-- OPTIONS...]`).
+    pub image: Option<String>,
     /// The DS01 name (`--name`).
     pub name: String,
     /// Use the name as given, without the `._.UID` suffix.
@@ -32,7 +33,11 @@ pub struct CreateRequest {
     pub protected: bool,
     /// `--owner`.
     pub owner: Option<String>,
-    /// Arguments for `docker create` (after `--`).
+    /// `--set KEY=VALUE`, as given.
+    pub set: Vec<String>,
+    /// Write the compatibility keys (not `--no-compat-keys`).
+    pub compat_keys: bool,
+    /// What follows `docker create` (after `--`): `[OPTIONS...] [IMAGE [COMMAND] [ARG...]]`.
     pub passthrough: Vec<String>,
 }
 
@@ -57,8 +62,16 @@ pub struct Inputs<'a> {
 pub struct CreatePlan {
     /// The container's full engine name.
     pub name: String,
-    /// The `ds01.*` labels written with `--label`, sorted.
+    pub image: String,
+    /// The container's command (`Config.Cmd`), empty for the image's own.
+    pub cmd: Vec<String>,
+    /// The `ds01.*` labels written with `--label`, sorted (the neutralised ones empty).
     pub labels: Labels,
+    /// Image labels of container scope that `create` overrode with an empty value
+    /// ([`CreatePlan::neutralise`]).
+    pub neutralised: Vec<String>,
+    /// The passthrough options (before the image).
+    options: Vec<String>,
     pub command: EngineCommand,
 }
 
@@ -69,8 +82,58 @@ impl CreatePlan {
             "argv": self.command.argv,
             "labels": self.labels,
             "name": self.name,
+            "neutralised": self.neutralised,
         })
     }
+
+    /// Keep the image's `ds01.*` runtime labels (container scope, see
+    /// [`container_schema::Scope`]) from reaching the container: every one this plan does not set
+    /// is written empty, which every DS01 reader takes as absent (docker has no label removal). A
+    /// key that readers filter on by presence (`ds01.gpu.allocated`: the idle check counts the
+    /// containers carrying it) cannot be neutralised that way: refused unless the plan sets it.
+    pub fn neutralise(
+        mut self,
+        image_labels: &Labels,
+        engine: &Engine,
+    ) -> Result<CreatePlan, CreateError> {
+        for (key, value) in image_labels {
+            let Some(spec) = container_schema::lookup(key) else {
+                continue;
+            };
+            if spec.scope != container_schema::Scope::Container || self.labels.contains_key(key) {
+                continue;
+            }
+            if value.trim().is_empty() {
+                continue; // already reads as absent
+            }
+            if container_schema::PRESENCE_READ_KEYS.contains(&spec.key) {
+                return Err(CreateError::InheritedPresenceKey {
+                    image: self.image.clone(),
+                    key: spec.key,
+                    value: value.clone(),
+                });
+            }
+            self.labels.insert(key.clone(), String::new());
+            self.neutralised.push(key.clone());
+        }
+        self.command = command(engine, &self);
+        Ok(self)
+    }
+}
+
+/// `create --name NAME OPTIONS... --label ds01.K=V... -- IMAGE [COMMAND...]`.
+fn command(engine: &Engine, plan: &CreatePlan) -> EngineCommand {
+    let mut argv: Vec<String> = vec!["create".into(), "--name".into(), plan.name.clone()];
+    argv.extend(plan.options.iter().cloned());
+    for (key, value) in &plan.labels {
+        argv.push("--label".into());
+        argv.push(format!("{key}={value}"));
+    }
+    // `--` so that an image spelled like an option can never be read as one.
+    argv.push("--".into());
+    argv.push(plan.image.clone());
+    argv.extend(plan.cmd.iter().cloned());
+    engine.command(argv)
 }
 
 #[derive(Debug, Error)]
@@ -100,6 +163,27 @@ pub enum CreateError {
         value: String,
         expected: String,
     },
+    #[error(
+        "--set {arg:?} has no '=': write --set KEY=VALUE, e.g. --set ds01.container_type=atomic"
+    )]
+    SetSyntax { arg: String },
+    #[error("--set {key}: {refusal}")]
+    SetRefused {
+        key: String,
+        refusal: container_schema::SetRefusal,
+    },
+    #[error("--set {key} given twice ({first:?} and {second:?}): give it once")]
+    SetTwice {
+        key: String,
+        first: String,
+        second: String,
+    },
+    #[error("image {image:?} carries {key}={value:?} (e.g. from docker commit), which no value can neutralise (DS01 readers count containers carrying the key): give the container its own (--gpu-slots, with compat keys on) or rebuild the image without it")]
+    InheritedPresenceKey {
+        image: String,
+        key: &'static str,
+        value: String,
+    },
     #[error(transparent)]
     Passthrough(#[from] PassthroughError),
 }
@@ -118,10 +202,23 @@ pub fn plan(
     inputs: &Inputs<'_>,
     engine: &Engine,
 ) -> Result<CreatePlan, CreateError> {
-    check_operand(Operand::Image, &args.image).map_err(CreateError::BadImage)?;
     // Passthrough first: cheap, and a forged label must be refused whatever else is wrong.
     let scanned = create_options::scan(&args.passthrough)?;
-    create_options::check_label_sources(&scanned, inputs.label_files)?;
+    create_options::check_label_sources(&scanned.labels, inputs.label_files)?;
+    let (image, cmd) = match (&args.image, scanned.operands.split_first()) {
+        (Some(image), None) => (image.clone(), Vec::new()),
+        (None, Some((image, cmd))) => (image.clone(), cmd.to_vec()),
+        (Some(image), Some((arg, _))) => {
+            return Err(PassthroughError::ImageTwice {
+                image: image.clone(),
+                arg: arg.clone(),
+            }
+            .into())
+        }
+        (None, None) => return Err(PassthroughError::NoImage.into()),
+    };
+    check_operand(Operand::Image, &image).map_err(CreateError::BadImage)?;
+    let sets = parse_sets(&args.set)?;
 
     let owner = match &args.owner {
         None => inputs.invoker.clone(),
@@ -137,6 +234,12 @@ pub fn plan(
         })?,
     };
 
+    create_options::check_owner_evidence(
+        &scanned.labels,
+        inputs.label_files,
+        &owner.user,
+        inputs.root,
+    )?;
     let name = container_name(&args.name, owner.uid, args.exact_name)?;
     let interface = interface(args.interface, inputs.ds01_context)?;
 
@@ -148,34 +251,48 @@ pub fn plan(
     put("ds01.created_at", timestamp::utc_timestamp(inputs.now));
     put("ds01.name", args.name.clone());
     put("ds01.container_name", name.clone());
-    put("ds01.image", args.image.clone());
+    put("ds01.image", image.clone());
     put("ds01.user_id", owner.uid.to_string());
     put("ds01.group_id", owner.gid.to_string());
-    put("ds01.custom_image", custom_image(&args.image));
+    put("ds01.custom_image", custom_image(&image));
 
     for (key, value) in &args.optional {
-        check_flag_value(key, value)?;
+        check_flag_value(key, value, None)?;
+        put(key, value.clone());
+    }
+    for (key, value) in &sets {
+        check_flag_value(key, value, Some("--set"))?;
         put(key, value.clone());
     }
     if args.protected {
         put("ds01.protected", "true".into());
     }
+    if args.compat_keys {
+        for spec in container_schema::KEYS.iter() {
+            let Some(of) = spec.compat_of else { continue };
+            let copy = labels
+                .get(of)
+                .and_then(|source| container_schema::compat_value(spec, source));
+            if let Some(copy) = copy {
+                labels.insert(spec.key.to_string(), copy);
+            }
+        }
+    }
     for (key, value) in &labels {
         check_label(key, value)?;
     }
 
-    let mut argv: Vec<String> = vec!["create".into(), "--name".into(), name.clone()];
-    argv.extend(args.passthrough.iter().cloned());
-    for (key, value) in &labels {
-        argv.push("--label".into());
-        argv.push(format!("{key}={value}"));
-    }
-    argv.push(args.image.clone());
-    Ok(CreatePlan {
+    let mut plan = CreatePlan {
         name,
+        image,
+        cmd,
         labels,
-        command: engine.command(argv),
-    })
+        neutralised: Vec::new(),
+        options: scanned.options,
+        command: engine.command(Vec::<String>::new()),
+    };
+    plan.command = command(engine, &plan);
+    Ok(plan)
 }
 
 /// The full container name: `NAME._.UID`, or NAME itself with `exact`. NAME must satisfy AIME's rule
@@ -237,10 +354,38 @@ pub fn custom_image(image: &str) -> String {
     }
 }
 
-fn check_flag_value(key: &'static str, value: &str) -> Result<(), CreateError> {
+/// `--set KEY=VALUE`s as (key, value), each key settable ([`container_schema::settable`]) and given
+/// once.
+fn parse_sets(sets: &[String]) -> Result<Vec<(&'static str, String)>, CreateError> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for arg in sets {
+        let (key, value) = arg
+            .split_once('=')
+            .ok_or_else(|| CreateError::SetSyntax { arg: arg.clone() })?;
+        let spec = container_schema::settable(key).map_err(|refusal| CreateError::SetRefused {
+            key: key.into(),
+            refusal,
+        })?;
+        if let Some((_, first)) = out.iter().find(|(k, _)| *k == spec.key) {
+            return Err(CreateError::SetTwice {
+                key: key.into(),
+                first: first.clone(),
+                second: value.into(),
+            });
+        }
+        out.push((spec.key, value.to_string()));
+    }
+    Ok(out)
+}
+
+fn check_flag_value(
+    key: &'static str,
+    value: &str,
+    flag: Option<&'static str>,
+) -> Result<(), CreateError> {
     let spec = container_schema::lookup(key).expect("create writes schema keys only");
     let bad = |expected: String| CreateError::BadValue {
-        flag: container_schema::create_flag(key).unwrap_or(key),
+        flag: flag.or(container_schema::create_flag(key)).unwrap_or(key),
         key: spec.key,
         value: value.into(),
         expected,
@@ -362,7 +507,7 @@ mod tests {
              --label 'ds01.created_at=2026-02-16T08:20:30Z' --label 'ds01.custom_image=' \
              --label 'ds01.group_id=100' --label 'ds01.image=aimehub/pytorch-2.3' \
              --label 'ds01.interface=atomic' --label 'ds01.managed=true' --label 'ds01.name=proj' \
-             --label 'ds01.user=alice' --label 'ds01.user_id=1000' aimehub/pytorch-2.3"
+             --label 'ds01.user=alice' --label 'ds01.user_id=1000' -- aimehub/pytorch-2.3"
         );
         // Every required schema key is written; nothing deprecated or legacy.
         for spec in container_schema::KEYS.iter().filter(|s| s.required) {
@@ -394,7 +539,7 @@ mod tests {
             "--gpu-uuids",
             "GPU-a,GPU-b",
             "--gpu-slots",
-            "0:0,0:1",
+            "1.0,1.1",
             "--work-mount",
             "/home/alice/w",
             "--data-mount",
@@ -419,11 +564,14 @@ mod tests {
         assert_eq!(l["ds01.custom_image"], "img:1");
         assert_eq!(l["ds01.interface"], "orchestration");
         assert_eq!(l["ds01.gpu.uuids"], "GPU-a,GPU-b");
-        assert_eq!(l["ds01.gpu.slots"], "0:0,0:1");
+        assert_eq!(l["ds01.gpu.slots"], "1.0,1.1");
+        // Compat: the slot list again as ds01.gpu.allocated; no singular uuid for two UUIDs.
+        assert_eq!(l["ds01.gpu.allocated"], "1.0,1.1");
+        assert!(!l.contains_key("ds01.gpu.uuid"));
         assert_eq!(l["ds01.gpus"], "2");
         assert_eq!(l["ds01.protected"], "true");
         assert_eq!(l["ds01.slice"], "ds01-student-alice.slice");
-        assert_eq!(l.len(), 10 + 12);
+        assert_eq!(l.len(), 10 + 12 + 1);
         let argv = &plan.command.argv;
         assert_eq!(
             &argv[..8],
@@ -438,7 +586,7 @@ mod tests {
                 "com.example.x=1"
             ]
         );
-        assert_eq!(argv.last().unwrap(), "img:1");
+        assert_eq!(argv[argv.len() - 2..], ["--", "img:1"]);
         let keys: Vec<&str> = argv
             .iter()
             .filter_map(|a| a.split_once('='))
@@ -550,13 +698,16 @@ mod tests {
     #[test]
     fn value_validation() {
         let cases: &[(&[&str], &str)] = &[
-            (&["--gpus", "two"], "--gpus \"two\" is not valid for ds01.gpus: expected a whole number"),
+            (&["--gpus", "two"], "--gpus \"two\" is not valid for ds01.gpus: expected all, a count N, or device=ID"),
             (&["--gpus=-1"], "--gpus"),
             (&["--gpus", ""], "non-empty"),
             (&["--gpu-uuids", "GPU-a,,GPU-b"], "--gpu-uuids"),
             (&["--gpu-uuids", "GPU-a,"], "--gpu-uuids"),
-            (&["--gpu-slots", "0:0,1"], "--gpu-slots \"0:0,1\" is not valid for ds01.gpu.slots"),
-            (&["--gpu-slots", "0.0"], "--gpu-slots"),
+            (&["--gpu-slots", "0:0,1"], "--gpu-slots \"0:0,1\" is not valid for ds01.gpu.slots: expected a comma list of DS01 slot ids N or N.M"),
+            (&["--gpu-slots", "1.2.3"], "--gpu-slots"),
+            (&["--set", "ds01.gpu.slot_count=0"], "--set \"0\" is not valid for ds01.gpu.slot_count: expected a whole number of at least 1"),
+            (&["--set", "ds01.container_type=vm"], "--set \"vm\" is not valid for ds01.container_type: expected one of atomic, orchestration"),
+            (&["--set", "ds01.gpu.allocated_at=2026-07-22T12:00:00+01:00"], "expected a UTC timestamp"),
             (&["--work-mount", "home/alice"], "--work-mount \"home/alice\" is not valid for ds01.work_mount: expected an absolute path"),
             (&["--data-mount", "./data"], "--data-mount"),
             (&["--models-mount", "~/m"], "--models-mount"),
@@ -571,7 +722,7 @@ mod tests {
         }
         for bad in ["", "-x", "a b"] {
             let mut bad_args = args(&["img", "--name", "p"]);
-            bad_args.image = bad.into();
+            bad_args.image = Some(bad.into());
             let inputs = Inputs {
                 invoker: &alice(),
                 owner_refusal: Some("you are alice".into()),
@@ -681,6 +832,177 @@ mod tests {
             "ds01.user=x",
         ]);
         assert!(e.contains("sets label \"ds01.user\""), "{e}");
+    }
+
+    /// The docker command line after `--`: options, IMAGE, COMMAND byte-exact as Config.Cmd; the
+    /// older `IMAGE` argument form gives the same argv.
+    #[test]
+    fn argv_with_image_and_command_after_the_options() {
+        let rocm = "sudo chown root:video /dev/kfd; sudo chown -R root:video /dev/dri; bash";
+        let plan = plan_ok(&[
+            "--name",
+            "p",
+            "--",
+            "-it",
+            "--user",
+            "1000:100",
+            "--shm-size",
+            "16g",
+            "img:1",
+            "bash",
+            "-c",
+            rocm,
+            "--label",
+            "ds01.user=x",
+        ]);
+        assert_eq!(plan.image, "img:1");
+        assert_eq!(plan.cmd, ["bash", "-c", rocm, "--label", "ds01.user=x"]);
+        assert_eq!(plan.labels["ds01.image"], "img:1");
+        let argv = &plan.command.argv;
+        assert_eq!(
+            argv[..9],
+            [
+                "docker",
+                "create",
+                "--name",
+                "p._.1000",
+                "-it",
+                "--user",
+                "1000:100",
+                "--shm-size",
+                "16g"
+            ]
+        );
+        let dashdash = argv.iter().position(|a| a == "--").unwrap();
+        assert_eq!(
+            argv[dashdash + 1..],
+            ["img:1", "bash", "-c", rocm, "--label", "ds01.user=x"]
+        );
+        assert!(argv[9..dashdash]
+            .chunks(2)
+            .all(|c| c[0] == "--label" && c[1].starts_with("ds01.")));
+        // The older form, same container.
+        let old = plan_ok(&[
+            "img:1",
+            "--name",
+            "p",
+            "--",
+            "-it",
+            "--user",
+            "1000:100",
+            "--shm-size",
+            "16g",
+        ]);
+        assert_eq!(old.command.argv[..dashdash + 2], argv[..dashdash + 2]);
+        assert!(old.cmd.is_empty());
+    }
+
+    #[test]
+    fn image_or_command_given_twice_or_missing() {
+        let e = err(&["img", "--name", "p", "--", "-it", "other"]);
+        assert_eq!(e, "passthrough \"other\" would be a second IMAGE (IMAGE \"img\" is already given before --): give the image and its command once, after the docker options: ds01-build create [FLAGS] -- [OPTIONS...] IMAGE [COMMAND] [ARG...]");
+        // A command after the older form's IMAGE is a second image-and-command.
+        assert!(
+            err(&["img", "--name", "p", "--", "img", "bash"]).contains("would be a second IMAGE")
+        );
+        assert!(err(&["--name", "p", "--", "-it"]).starts_with("no IMAGE: write ds01-build create"));
+        assert!(err(&["--name", "p"]).starts_with("no IMAGE"));
+    }
+
+    #[test]
+    fn set_writes_typed_keys_and_refuses_the_rest() {
+        let plan = plan_ok(&[
+            "img",
+            "--name",
+            "p",
+            "--set",
+            "ds01.container_type=atomic",
+            "--set",
+            "ds01.gpu.priority=10",
+            "--set",
+            "ds01.user.sanitized=alice",
+        ]);
+        assert_eq!(plan.labels["ds01.container_type"], "atomic");
+        assert_eq!(plan.labels["ds01.gpu.priority"], "10");
+        assert_eq!(plan.labels["ds01.user.sanitized"], "alice");
+        let set = |kv: &str| err(&["img", "--name", "p", "--set", kv]);
+        assert_eq!(set("ds01.user=x"), "--set ds01.user: is owner-bearing (DS01 readers take the owner from it): create writes it from the invoking user (root: --owner)");
+        assert!(set("ds01.user_id=0").contains("owner-bearing"));
+        assert!(set("ds01.nope=1").starts_with("--set ds01.nope: is not a key of the ds01.* schema; --set takes one of: ds01.container_type,"));
+        assert!(set("aime.mlc.USER=x").contains("is not a key of the ds01.* schema"));
+        assert!(set("com.example.a=1").contains("is not a key of the ds01.* schema"));
+        assert!(set("ds01.gpu.uuid=MIG-a").contains("compatibility copy of ds01.gpu.uuids"));
+        assert!(set("ds01.gpus=1").contains("use --gpus"));
+        assert!(set("ds01.created_at=2026-01-01T00:00:00Z").contains("computed by create"));
+        assert!(set("ds01.container_type").contains("has no '='"));
+        assert!(set("ds01.gpu.priority=").contains("non-empty"));
+        let e = err(&[
+            "img",
+            "--name",
+            "p",
+            "--set",
+            "ds01.gpu.priority=1",
+            "--set",
+            "ds01.gpu.priority=2",
+        ]);
+        assert_eq!(
+            e,
+            "--set ds01.gpu.priority given twice (\"1\" and \"2\"): give it once"
+        );
+    }
+
+    #[test]
+    fn compat_keys_for_one_gpu_and_the_switch() {
+        let argv = [
+            "img",
+            "--name",
+            "p",
+            "--gpu-uuids",
+            "MIG-a",
+            "--gpu-slots",
+            "1.2",
+        ];
+        let plan = plan_ok(&argv);
+        assert_eq!(plan.labels["ds01.gpu.uuid"], "MIG-a");
+        assert_eq!(plan.labels["ds01.gpu.uuids"], "MIG-a");
+        assert_eq!(plan.labels["ds01.gpu.allocated"], "1.2");
+        let mut off = argv.to_vec();
+        off.push("--no-compat-keys");
+        let plan = plan_ok(&off);
+        assert!(!plan.labels.contains_key("ds01.gpu.uuid"));
+        assert!(!plan.labels.contains_key("ds01.gpu.allocated"));
+        assert_eq!(plan.labels["ds01.gpu.slots"], "1.2");
+    }
+
+    #[test]
+    fn foreign_home_labels_refused_for_non_root_only() {
+        let argv = [
+            "img",
+            "--name",
+            "p",
+            "--",
+            "-l",
+            "devcontainer.local_folder=/home/bob/x",
+        ];
+        let e = plan_with(&argv, false, None).unwrap_err().to_string();
+        assert!(
+            e.contains("names \"bob\"'s home as devcontainer.local_folder"),
+            "{e}"
+        );
+        assert!(plan_with(&argv, true, None).is_ok());
+        assert!(plan_with(
+            &[
+                "img",
+                "--name",
+                "p",
+                "--",
+                "-l",
+                "devcontainer.local_folder=/home/alice/x"
+            ],
+            false,
+            None
+        )
+        .is_ok());
     }
 
     #[test]

@@ -28,8 +28,25 @@ pub enum PassthroughError {
     PassthroughName { arg: String },
     #[error("passthrough option {flag} has no value: give it one, e.g. {flag}=VALUE")]
     MissingValue { flag: String },
-    #[error("passthrough argument {arg:?} is not an option: pass docker create options only (the image is the IMAGE argument)")]
-    Positional { arg: String },
+    #[error("passthrough {arg:?} would be a second IMAGE (IMAGE {image:?} is already given before --): give the image and its command once, after the docker options: ds01-build create [FLAGS] -- [OPTIONS...] IMAGE [COMMAND] [ARG...]")]
+    ImageTwice { image: String, arg: String },
+    #[error("no IMAGE: write ds01-build create [FLAGS] -- [DOCKER_CREATE_OPTIONS...] IMAGE [COMMAND] [ARG...]")]
+    NoImage,
+    #[error("passthrough argument {arg:?} names {user:?}'s home as {key}, which DS01 readers take as the owner: as {owner} use a path under your own home /home/{owner}/")]
+    ForeignHome {
+        arg: String,
+        key: String,
+        user: String,
+        owner: String,
+    },
+    #[error("passthrough --label-file {file}:{line} names {user:?}'s home as {key}, which DS01 readers take as the owner: as {owner} use a path under your own home /home/{owner}/")]
+    ForeignHomeInFile {
+        file: String,
+        line: usize,
+        key: String,
+        user: String,
+        owner: String,
+    },
     #[error("passthrough option {flag} is unknown to ds01-build and followed by {next:?}: write {flag}=VALUE (or {flag}=true)")]
     AmbiguousOption { flag: String, next: String },
     #[error("passthrough argument {arg:?}: unknown short option -{letter}: use its long --form")]
@@ -98,13 +115,28 @@ pub const CREATE_OPTIONS: OptionTable<Action> = OptionTable(&[
     b("use-api-socket"),
 ]);
 
-/// Read passthrough `docker create` arguments the way docker's option parser (pflag) does and return
-/// every place they set labels. Refuses a container name (`--name`), positionals (including `--`),
-/// options missing their value, unknown short options, and an unknown long option followed by a
-/// non-option (it may or may not take that as its value: the caller must write `--opt=VALUE`).
-pub fn scan(args: &[String]) -> Result<Vec<LabelSource>, PassthroughError> {
+/// The passthrough read: where it sets labels, and where its operands (`IMAGE [COMMAND] [ARG...]`)
+/// start.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scanned {
+    pub labels: Vec<LabelSource>,
+    /// The options, as given (a `--` ending them is left out).
+    pub options: Vec<String>,
+    /// `IMAGE [COMMAND] [ARG...]`: everything from the first non-option on, byte-exact.
+    pub operands: Vec<String>,
+}
+
+/// Read passthrough `docker create` arguments the way docker's option parser (pflag, not
+/// interspersed) does: options up to the first non-option (or after a `--`), which is the image;
+/// the rest is the command, never looked at. Returns every place the options set labels. Refuses a
+/// container name (`--name`), options missing their value, unknown short options, and an unknown
+/// long option followed by a non-option (it may or may not take that as its value: the caller must
+/// write `--opt=VALUE`).
+pub fn scan(args: &[String]) -> Result<Scanned, PassthroughError> {
     let mut found = Vec::new();
     let mut i = 0;
+    let mut end = args.len();
+    let mut operands_at = args.len();
     while i < args.len() {
         let start = i;
         let arg = &args[i];
@@ -113,7 +145,8 @@ pub fn scan(args: &[String]) -> Result<Vec<LabelSource>, PassthroughError> {
         let written = |end: usize| args[start..end].join(" ");
         if let Some(long) = arg.strip_prefix("--") {
             if long.is_empty() {
-                return Err(PassthroughError::Positional { arg: arg.clone() });
+                (end, operands_at) = (start, i);
+                break;
             }
             let (opt, inline) = match long.split_once('=') {
                 Some((opt, value)) => (opt, Some(value.to_string())),
@@ -182,10 +215,15 @@ pub fn scan(args: &[String]) -> Result<Vec<LabelSource>, PassthroughError> {
                 break;
             }
         } else {
-            return Err(PassthroughError::Positional { arg: arg.clone() });
+            (end, operands_at) = (start, start);
+            break;
         }
     }
-    Ok(found)
+    Ok(Scanned {
+        labels: found,
+        options: args[..end].to_vec(),
+        operands: args[operands_at..].to_vec(),
+    })
 }
 
 /// Do what `action` says for an option written as `arg` with `value`.
@@ -214,7 +252,7 @@ impl LabelFiles {
     /// reports that refusal.
     pub fn read(passthrough: &[String]) -> LabelFiles {
         let mut files = BTreeMap::new();
-        for source in scan(passthrough).unwrap_or_default() {
+        for source in scan(passthrough).unwrap_or_default().labels {
             if let LabelSource::File(file) = source {
                 let text = crate::caller_file::read(std::path::Path::new(&file))
                     .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
@@ -267,6 +305,60 @@ pub fn check_label_sources(
     Ok(())
 }
 
+/// Refuse, for a non-root caller recording `owner`, any label source whose
+/// [`container_schema::HOME_PATH_OWNER_KEYS`] value names another user's `/home/X`: DS01's trackers
+/// take X as the owner. Root may record anything.
+pub fn check_owner_evidence(
+    sources: &[LabelSource],
+    files: &LabelFiles,
+    owner: &str,
+    root: bool,
+) -> Result<(), PassthroughError> {
+    if root {
+        return Ok(());
+    }
+    let foreign = |key: &str, value: &str| -> Option<String> {
+        if !container_schema::HOME_PATH_OWNER_KEYS.contains(&key) {
+            return None;
+        }
+        container_schema::home_owner(value)
+            .filter(|user| *user != owner)
+            .map(str::to_string)
+    };
+    for source in sources {
+        match source {
+            LabelSource::Inline { arg, label } => {
+                let (key, value) = label.split_once('=').unwrap_or((label, ""));
+                if let Some(user) = foreign(key, value) {
+                    return Err(PassthroughError::ForeignHome {
+                        arg: arg.clone(),
+                        key: key.into(),
+                        user,
+                        owner: owner.into(),
+                    });
+                }
+            }
+            LabelSource::File(file) => {
+                let Some(Ok(text)) = files.0.get(file) else {
+                    continue; // check_label_sources reports it
+                };
+                for line in labels::parse_label_lines(text) {
+                    if let Some(user) = foreign(line.key, line.value.unwrap_or("")) {
+                        return Err(PassthroughError::ForeignHomeInFile {
+                            file: file.clone(),
+                            line: line.line,
+                            key: line.key.into(),
+                            user,
+                            owner: owner.into(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Check a label file as docker reads it ([`labels::parse_label_lines`]): no line may set a reserved
 /// key.
 pub fn check_label_file(file: &str, text: &str) -> Result<(), PassthroughError> {
@@ -288,6 +380,10 @@ mod tests {
     use super::*;
 
     fn scan(argv: &[&str]) -> Result<Vec<LabelSource>, PassthroughError> {
+        scanned(argv).map(|s| s.labels)
+    }
+
+    fn scanned(argv: &[&str]) -> Result<Scanned, PassthroughError> {
         super::scan(&argv.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     }
 
@@ -345,9 +441,6 @@ mod tests {
             (&["--name=x"], "sets the container name"),
             (&["--label"], "passthrough option --label has no value"),
             (&["-l"], "option -l has no value"),
-            (&["-it", "sh"], "\"sh\" is not an option"),
-            (&["--", "sh"], "\"--\" is not an option"),
-            (&["--rm", "x"], "\"x\" is not an option"),
             (&["--frobnicate", "x"], "write --frobnicate=VALUE"),
             (&["--frobnicate"], "write --frobnicate=VALUE"),
             (&["-Z"], "unknown short option -Z"),
@@ -362,6 +455,96 @@ mod tests {
                 .is_empty()
         );
         assert!(scan(&["--env", "--label=ds01.user=x"]).unwrap().is_empty());
+    }
+
+    /// The first non-option is the image (after `--` too), the rest the command, byte-exact and
+    /// never scanned; options before it are read with their values.
+    #[test]
+    fn operands_split_image_and_command() {
+        let rocm = "sudo chown root:video /dev/kfd; sudo chown -R root:video /dev/dri; bash";
+        let s = scanned(&[
+            "-it",
+            "-v",
+            "/a:/b",
+            "-w",
+            "/workspace",
+            "--gpus",
+            "device=MIG-1",
+            "--runtime=nvidia",
+            "-e",
+            "X=1",
+            "--shm-size",
+            "16g",
+            "img:1",
+            "bash",
+            "-c",
+            rocm,
+            "--label",
+            "ds01.user=x",
+        ])
+        .unwrap();
+        assert_eq!(s.options.len(), 12);
+        assert_eq!(
+            s.operands,
+            ["img:1", "bash", "-c", rocm, "--label", "ds01.user=x"]
+        );
+        assert!(s.labels.is_empty());
+        let s = scanned(&["--rm", "--", "-img", "x"]).unwrap();
+        assert_eq!(
+            (s.options, s.operands),
+            (
+                vec!["--rm".to_string()],
+                vec!["-img".to_string(), "x".to_string()]
+            )
+        );
+        // A value that looks like an image is the option's value, not the image.
+        let s = scanned(&["--user", "1001:1001", "--network", "host", "img"]).unwrap();
+        assert_eq!(s.operands, ["img"]);
+        assert!(scanned(&["-it"]).unwrap().operands.is_empty());
+    }
+
+    /// A non-root caller's devcontainer/compose paths must name their own home; root's anything.
+    #[test]
+    fn home_paths_of_other_users_are_refused_for_non_root() {
+        let check = |argv: &[&str], root: bool| {
+            let s = scanned(argv).unwrap();
+            check_owner_evidence(&s.labels, &LabelFiles::default(), "alice", root)
+        };
+        for bad in [
+            "devcontainer.local_folder=/home/bob/proj",
+            "com.docker.compose.project.working_dir=/home/bob",
+            "devcontainer.local_folder=/home//x",
+            "devcontainer.local_folder=/home/alice2/p",
+        ] {
+            let e = check(&["-l", bad], false).unwrap_err().to_string();
+            assert!(e.contains("home as"), "{bad}: {e}");
+            assert!(check(&["-l", bad], true).is_ok(), "{bad}");
+        }
+        let e = check(&["--label", "devcontainer.local_folder=/home/bob/p"], false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "passthrough argument \"--label devcontainer.local_folder=/home/bob/p\" names \"bob\"'s home as devcontainer.local_folder, which DS01 readers take as the owner: as alice use a path under your own home /home/alice/");
+        for good in [
+            "devcontainer.local_folder=/home/alice/proj",
+            "devcontainer.local_folder=/srv/x",
+            "devcontainer.workspaceFolder=/home/bob",
+            "com.docker.compose.project=bob",
+        ] {
+            assert!(check(&["-l", good], false).is_ok(), "{good}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("l");
+        std::fs::write(
+            &file,
+            "a=1\ncom.docker.compose.project.working_dir=/home/bob/x\n",
+        )
+        .unwrap();
+        let argv = vec!["--label-file".to_string(), file.display().to_string()];
+        let s = super::scan(&argv).unwrap();
+        let e = check_owner_evidence(&s.labels, &LabelFiles::read(&argv), "alice", false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":2 names \"bob\"'s home"), "{e}");
     }
 
     #[test]
@@ -385,9 +568,13 @@ mod tests {
         ]));
         assert_eq!(files.0[&file], Ok("a=1\n".to_string()));
         assert!(files.0["/nonexistent/x"].is_err());
-        // Arguments the scanner refuses name no file.
+        // Arguments the scanner refuses name no file; the command after the image is not read.
         assert_eq!(
-            LabelFiles::read(&args(&["--label-file", &file, "x"])),
+            LabelFiles::read(&args(&["--label-file", &file, "--name", "x"])),
+            LabelFiles::default()
+        );
+        assert_eq!(
+            LabelFiles::read(&args(&["img", "--label-file", &file])),
             LabelFiles::default()
         );
     }

@@ -38,10 +38,12 @@ pub enum Rule {
     BasePrefix,
     Lineage,
     NotConforming,
+    /// An image carries a `ds01.*` container runtime key (e.g. from `docker commit`).
+    ImageRuntimeKey,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 16] = [
         Rule::KeyStyle,
         Rule::ReservedNamespace,
         Rule::LegacyKey,
@@ -57,6 +59,7 @@ impl Rule {
         Rule::BasePrefix,
         Rule::Lineage,
         Rule::NotConforming,
+        Rule::ImageRuntimeKey,
     ];
 
     pub fn id(self) -> &'static str {
@@ -76,6 +79,7 @@ impl Rule {
             Rule::BasePrefix => "L013",
             Rule::Lineage => "L014",
             Rule::NotConforming => "L015",
+            Rule::ImageRuntimeKey => "L016",
         }
     }
 
@@ -96,6 +100,7 @@ impl Rule {
             Rule::BasePrefix => "base-prefix",
             Rule::Lineage => "lineage",
             Rule::NotConforming => "not-conforming",
+            Rule::ImageRuntimeKey => "image-runtime-key",
         }
     }
 }
@@ -149,6 +154,8 @@ pub struct Input<'a> {
     /// The set holds the parent images' labels too (an image, a container, a labels file), so a
     /// `base-prefix` must name a prefix present here. `false` for a Dockerfile.
     pub complete: bool,
+    /// The labels are an image's (`lint IMAGE`): container runtime keys are findings.
+    pub image: bool,
     /// The image's history, newest first (`lint IMAGE`): enables the conformance rule.
     pub history: Option<&'a [HistoryRow]>,
     /// For a Dockerfile: its `label-schema-version` LABEL is followed by another instruction.
@@ -178,6 +185,7 @@ pub fn lint(input: &Input) -> Vec<Finding> {
     let mut findings = Vec::new();
     key_rules(input, &mut findings);
     ds01_rules(input, &mut findings);
+    image_runtime_rule(input, &mut findings);
     image_value_rules(input, &mut findings);
     heritable_rules(input, &mut findings);
     for f in &mut findings {
@@ -321,11 +329,35 @@ fn ds01_rules(input: &Input, out: &mut Vec<Finding>) {
         if input.substituted.contains(key) {
             continue;
         }
+        // An empty optional key reads as absent (create neutralises inherited runtime keys so).
+        if value.is_empty() && !spec.required {
+            continue;
+        }
         if let Err(expected) = container_schema::check_value(key, value) {
             out.push(Finding::new(
                 Rule::ValueType,
                 Some(key),
                 format!("{key}={value:?}: expected {expected}"),
+            ));
+        }
+    }
+}
+
+/// On an image: `ds01.*` keys of container scope, which every container made from it would inherit
+/// (`create` neutralises them; plain `docker create` does not).
+fn image_runtime_rule(input: &Input, out: &mut Vec<Finding>) {
+    if !input.image {
+        return;
+    }
+    for key in input.labels.keys() {
+        let Some(spec) = container_schema::lookup(key) else {
+            continue;
+        };
+        if spec.scope == container_schema::Scope::Container {
+            out.push(Finding::new(
+                Rule::ImageRuntimeKey,
+                Some(key),
+                format!("{key}: a container's runtime label on an image: every container made from it inherits it (e.g. phantom GPUs or protection after `docker commit`); rebuild the image without it"),
             ));
         }
     }
@@ -735,7 +767,7 @@ mod tests {
     #[test]
     fn ds01_schema_rules() {
         let f = with(&[
-            ("ds01.gpu.uuid", "GPU-1"),
+            ("ds01.gpu_slot", "GPU-1"),
             ("ds01.nonsense", "1"),
             ("ds01.protected", "yes"),
         ]);

@@ -50,7 +50,11 @@ const FIXTURE: &[(&str, &[&str])] = &[
     ("novalue", &["ds01.user=<no value>", "aime.mlc.USER=nv"]),
     (
         "dep",
-        &["ds01.user=dep", "ds01.gpu.uuid=GPU-1", "ds01.gpu_slot=0:1"],
+        &[
+            "ds01.user=dep",
+            "ds01.gpu.uuid=GPU-1",
+            "ds01.gpu_slot=GPU-1",
+        ],
     ),
     ("suffix._.0", &[]),
 ];
@@ -279,17 +283,15 @@ fn audit_reports_the_migration_and_its_filter_agrees_with_the_engine() {
         assert!(r["namespaces"][ns].as_u64().unwrap() >= 2, "{ns}: {r}");
     }
     let deprecated = r["deprecated_keys"].as_array().unwrap();
-    let uuid = deprecated
-        .iter()
-        .find(|d| d["key"] == "ds01.gpu.uuid")
-        .unwrap();
+    let compat = r["compat_keys"].as_array().unwrap();
+    let uuid = compat.iter().find(|d| d["key"] == "ds01.gpu.uuid").unwrap();
     assert_eq!(uuid["replacement"], "ds01.gpu.uuids");
     assert_eq!(my_names(&uuid["containers"], &prefix), set(&["dep"]));
     let slot = deprecated
         .iter()
         .find(|d| d["key"] == "ds01.gpu_slot")
         .unwrap();
-    assert_eq!(slot["replacement"], "ds01.gpu.slots");
+    assert_eq!(slot["replacement"], "ds01.gpu.uuids");
     assert_eq!(my_names(&slot["containers"], &prefix), set(&["dep"]));
     assert_eq!(r["fallback"]["removable"], false);
 

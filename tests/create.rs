@@ -67,7 +67,7 @@ fn create_writes_the_labels_it_reports() {
         "--gpus",
         "2",
         "--gpu-slots",
-        "0:0,0:1",
+        "1.0,1.1",
         "--work-mount",
         "/home/x/workspace",
         "--protected",
@@ -91,7 +91,8 @@ fn create_writes_the_labels_it_reports() {
         serde_json::from_value(json["labels"].clone()).unwrap();
     assert_eq!(ours["ds01.user"], me().user);
     assert_eq!(ours["ds01.user_id"], me().uid.to_string());
-    assert_eq!(ours["ds01.gpu.slots"], "0:0,0:1");
+    assert_eq!(ours["ds01.gpu.slots"], "1.0,1.1");
+    assert_eq!(ours["ds01.gpu.allocated"], "1.0,1.1");
     // The image's own labels (none from docker; podman adds io.buildah.version) plus ours.
     let mut expected = inspect_labels(&image);
     assert!(!expected.keys().any(|k| k.starts_with("ds01.")));
@@ -160,7 +161,9 @@ fn dry_run_prints_the_command_and_creates_nothing() {
     require_engine!();
     let mut cleanup = Cleanup::default();
     let name = guarded_name(&mut cleanup, "dry");
-    let out = ds01(&["create", "some/image:1", "--name", &name, "--dry-run"]).run();
+    // The image must exist: the plan depends on its labels.
+    let image = busybox_image(&mut cleanup, "create-dry", "");
+    let out = ds01(&["create", &image, "--name", &name, "--dry-run"]).run();
     out.success();
     let full = format!("{name}._.{}", me().uid);
     let mut lines = out.stdout.lines();
@@ -172,19 +175,22 @@ fn dry_run_prints_the_command_and_creates_nothing() {
         )),
         "{command}"
     );
-    assert!(command.ends_with(" some/image:1"), "{command}");
+    assert!(command.ends_with(&format!(" -- {image}")), "{command}");
     let labels: Vec<&str> = lines.collect();
     assert_eq!(labels.len(), 10, "{labels:?}");
-    assert!(labels.contains(&"ds01.custom_image=some/image:1"));
+    assert!(labels.contains(&format!("ds01.custom_image={image}").as_str()));
     assert!(labels.contains(&format!("ds01.user={}", me().user).as_str()));
     let mut sorted = labels.clone();
     sorted.sort();
     assert_eq!(labels, sorted);
     assert_nothing_created(&name);
 
+    let aime = format!("aimehub/{}", unique("dry"));
+    cleanup.image(&aime);
+    engine(&["tag", &image, &aime]).success();
     let json = ds01(&[
         "create",
-        "aimehub/x",
+        &aime,
         "--name",
         &name,
         "--dry-run",
@@ -196,10 +202,114 @@ fn dry_run_prints_the_command_and_creates_nothing() {
     assert_eq!(json["labels"]["ds01.custom_image"], "");
     assert_eq!(
         json["argv"].as_array().unwrap().last().unwrap(),
-        "aimehub/x"
+        aime.as_str()
     );
     assert!(json.get("id").is_none());
     assert_nothing_created(&name);
+}
+
+/// Issue 8 item 4 on a real image carrying runtime labels (as `docker commit` of a GPU container
+/// would leave them): the container made by `create` carries them empty (DS01's readers take an
+/// empty value as absent: `ds01.protected` is not `true`, no GPU UUID), image-scope keys stay, and
+/// `lint IMAGE` reports the image (L016). A key readers count by presence is refused.
+#[test]
+fn image_runtime_labels_do_not_reach_the_container() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(
+        &mut cleanup,
+        "create-phantom",
+        "LABEL ds01.protected=true ds01.monitoring=true ds01.gpu.uuids=MIG-aaaa ds01.gpu.uuid=MIG-aaaa ds01.gpu.slots=1.2 ds01.container_type=devcontainer ds01.framework=Pytorch maintainer=bob\n",
+    );
+    let name = unique("phantom");
+    let full = format!("{name}._.{}", me().uid);
+    cleanup.container(&full);
+    let out = ds01(&["create", &image, "--name", &name, "--format", "json"]).run();
+    out.success();
+    let neutralised = out.json()["neutralised"].clone();
+    assert_eq!(
+        neutralised,
+        serde_json::json!([
+            "ds01.container_type",
+            "ds01.gpu.slots",
+            "ds01.gpu.uuid",
+            "ds01.gpu.uuids",
+            "ds01.monitoring",
+            "ds01.protected"
+        ])
+    );
+    let labels = inspect_labels(&full);
+    for key in neutralised.as_array().unwrap() {
+        assert_eq!(labels[key.as_str().unwrap()], "", "{key}");
+    }
+    // Image labels proper are inherited as docker does.
+    assert_eq!(labels["ds01.framework"], "Pytorch");
+    assert_eq!(labels["maintainer"], "bob");
+    // DS01's readers' queries: protection is `== true`, the stale-GPU guard filters by UUID value.
+    let by = |filter: &str| {
+        engine(&[
+            "ps",
+            "-a",
+            "--filter",
+            filter,
+            "--filter",
+            &format!("label=ds01.name={name}"),
+            "--format",
+            "{{.Names}}",
+        ])
+        .stdout
+        .trim()
+        .to_string()
+    };
+    assert_eq!(by("label=ds01.protected=true"), "");
+    assert_eq!(by("label=ds01.gpu.uuid=MIG-aaaa"), "");
+    assert_eq!(by("label=ds01.user"), full);
+    // No value-type finding on the container; the image is reported.
+    let lint = ds01(&["lint", "--container", &full, "--format", "json"]).run();
+    let rules = lint.json().to_string();
+    assert!(!rules.contains("L006"), "{rules}");
+    let lint = ds01(&["lint", &image]).run();
+    assert_eq!(lint.code, 1, "{}", lint.stderr);
+    for key in ["ds01.protected", "ds01.gpu.uuids", "ds01.monitoring"] {
+        assert!(
+            lint.stdout
+                .contains(&format!("L016 image-runtime-key: {key}:")),
+            "{}",
+            lint.stdout
+        );
+    }
+    assert!(!lint
+        .stdout
+        .contains("L016 image-runtime-key: ds01.framework"));
+
+    // ds01.gpu.allocated: counted by presence, so an empty value would still count: refused...
+    let allocated = busybox_image(
+        &mut cleanup,
+        "create-alloc",
+        "LABEL ds01.gpu.allocated=1.2\n",
+    );
+    let name2 = guarded_name(&mut cleanup, "alloc");
+    let out = ds01(&["create", &allocated, "--name", &name2]).run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    out.fails_with("carries ds01.gpu.allocated=\"1.2\" (e.g. from docker commit), which no value can neutralise");
+    assert_nothing_created(&name2);
+    // ...unless the container gets its own allocation.
+    let out = ds01(&[
+        "create",
+        &allocated,
+        "--name",
+        &name2,
+        "--gpu-slots",
+        "0",
+        "--format",
+        "json",
+    ])
+    .run();
+    out.success();
+    assert_eq!(
+        inspect_labels(&format!("{name2}._.{}", me().uid))["ds01.gpu.allocated"],
+        "0"
+    );
 }
 
 #[test]
@@ -293,6 +403,61 @@ fn run_as_non_root(args: &[&str], env: &[(&str, &str)]) -> Out {
         .into()
 }
 
+/// Ownership evidence in other namespaces: a non-root caller cannot name another user's home in
+/// `devcontainer.local_folder` / `com.docker.compose.project.working_dir` (inline or in a
+/// `--label-file`); their own home passes the check (and reaches the engine).
+#[test]
+fn foreign_home_labels_from_a_non_root_user_are_refused() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "create-home", "");
+    let name = guarded_name(&mut cleanup, "home");
+    cleanup.container(format!("{name}._.65534"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("labels");
+    std::fs::write(
+        &file,
+        "com.docker.compose.project.working_dir=/home/root/compose\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let file = file.display().to_string();
+    for (passthrough, needle) in [
+        (
+            vec!["--label", "devcontainer.local_folder=/home/root/proj"],
+            "passthrough argument \"--label devcontainer.local_folder=/home/root/proj\" names \"root\"'s home as devcontainer.local_folder, which DS01 readers take as the owner: as nobody use a path under your own home /home/nobody/",
+        ),
+        (
+            vec!["--label-file", &file],
+            ":1 names \"root\"'s home as com.docker.compose.project.working_dir",
+        ),
+    ] {
+        let mut args = vec!["create", "--name", &name, "--"];
+        args.extend(passthrough);
+        args.push(&image);
+        let out = run_as_non_root(&args, &[]);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        out.fails_with(needle);
+        assert_nothing_created(&name);
+    }
+    // Their own home is not refused: the call reaches the engine (which nobody may not use here).
+    let out = run_as_non_root(
+        &[
+            "create",
+            "--name",
+            &name,
+            "--",
+            "-l",
+            "devcontainer.local_folder=/home/nobody/p",
+            &image,
+        ],
+        &[],
+    );
+    assert!(!out.stderr.contains("home as"), "{}", out.stderr);
+}
+
 #[test]
 fn owner_from_a_non_root_user_is_refused_before_any_engine_call() {
     require_engine!();
@@ -370,7 +535,12 @@ fn control_good_input_does_reach_the_engine() {
     let fake = FakeEngine::new();
     let out = fake.run(ds01(&["create", "img", "--name", "n1"]));
     assert!(fake.called(), "{}", out.stderr);
-    assert!(fake.calls().starts_with("create "), "{}", fake.calls());
+    // The first call reads the image's labels (item 4 of issue 8).
+    assert!(
+        fake.calls().starts_with("image inspect img"),
+        "{}",
+        fake.calls()
+    );
 }
 
 #[test]
@@ -387,13 +557,46 @@ fn bad_input_is_refused_with_exit_2_before_any_engine_call() {
         (&["--work-mount", "relative/w"], "expected an absolute path"),
         (&["--data-mount", "./d"], "--data-mount"),
         (&["--models-mount", "m"], "--models-mount"),
-        (&["--", "sh"], "is not an option"),
+        // Issue 8's list: a bad slot id, an allocated list that is not slot ids, an owner-bearing
+        // and an unknown --set key, someone else's home, a command given twice.
+        (
+            &["--gpu-slots", "1.0,GPU-a"],
+            "--gpu-slots \"1.0,GPU-a\" is not valid for ds01.gpu.slots",
+        ),
+        (
+            &[
+                "--gpu-slots",
+                "1.2",
+                "--set",
+                "ds01.gpu.allocated=2026-07-22T12:00:00Z",
+            ],
+            "--set ds01.gpu.allocated: is a compatibility copy of ds01.gpu.slots",
+        ),
+        (
+            &["--set", "ds01.user=x"],
+            "--set ds01.user: is owner-bearing",
+        ),
+        (
+            &["--set", "ds01.frobnicate=1"],
+            "--set ds01.frobnicate: is not a key of the ds01.* schema; --set takes one of: ",
+        ),
+        (
+            &["--", "-it", "img", "bash", "-c", "bash"],
+            "would be a second IMAGE",
+        ),
+        (&["--", "sh"], "would be a second IMAGE"),
     ];
     for (extra, needle) in cases {
         let mut argv = vec!["create", "img", "--name", "n1"];
         argv.extend_from_slice(extra);
         refused_before_engine(ds01(&argv), needle);
     }
+    // The allocated slot list is typed where it can be given: a copy of --gpu-slots, so a
+    // timestamp there (the old contract) is the bad slot id above; and no image at all.
+    refused_before_engine(
+        ds01(&["create", "--name", "n1", "--", "-it"]),
+        "no IMAGE: write ds01-build create",
+    );
     for (name, needle) in [
         ("", "--name is empty"),
         ("a b", "AIME name rule"),
@@ -428,13 +631,14 @@ fn a_missing_image_passes_the_engine_error_and_code_through() {
     let mut cleanup = Cleanup::default();
     let name = guarded_name(&mut cleanup, "noimg");
     let image = unique("no-such-image");
-    let full = format!("{name}._.{}", me().uid);
+    // create reads the image's labels first (item 4 of issue 8): the engine's answer to that.
     let out = ds01(&["create", &image, "--name", &name, "--", "--pull=never"]).run();
-    let direct = engine(&["create", "--pull=never", "--name", &full, &image]);
+    let direct = engine(&["image", "inspect", &image]);
     assert_ne!(direct.code, 0);
     assert_eq!(out.code, direct.code, "{}", out.stderr);
     // docker: "No such image: NAME"; podman: "NAME: image not known".
     out.fails_with(&image);
+    out.stderr_has("create reads image");
     assert_nothing_created(&name);
 }
 

@@ -91,7 +91,7 @@ fn every_label_rule_fires_and_exits_1() {
     text.push_str("Bad.Key=1\n");
     text.push_str("com.docker.compose.project=p\n");
     text.push_str("aime.mlc.USER=alice\n");
-    text.push_str("ds01.gpu.uuid=GPU-1\n");
+    text.push_str("ds01.gpu_slot=GPU-1\n");
     text.push_str("ds01.whatever=1\n");
     text.push_str("ds01.managed=yes\n");
     // An image with a base naming no present prefix and no label-schema-version.

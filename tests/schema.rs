@@ -29,7 +29,10 @@ fn json_lists_every_key_with_its_type() {
     let keys = json["keys"].as_array().unwrap();
     let find = |k: &str| keys.iter().find(|s| s["key"] == k).unwrap().clone();
     assert_eq!(find("ds01.gpu.slots")["type"], "slot_list");
-    assert_eq!(find("ds01.gpu.uuid")["replaced_by"], "ds01.gpu.uuids");
+    assert_eq!(find("ds01.gpu.uuid")["compat_of"], "ds01.gpu.uuids");
+    assert_eq!(find("ds01.gpu_slot")["replaced_by"], "ds01.gpu.uuids");
+    assert_eq!(find("ds01.user")["owner_bearing"], true);
+    assert_eq!(find("ds01.protected")["scope"], "container");
     assert_eq!(
         find("ds01.created_at")["legacy"][0],
         "aime.mlc.DS01_CREATED"

@@ -62,6 +62,10 @@ pub struct AuditReport {
     pub no_owner: Vec<String>,
     /// Every deprecated `ds01.*` key of the schema, with the containers still carrying it.
     pub deprecated_keys: Vec<KeyUse>,
+    /// Every compatibility key of the schema (`replacement`: the key it copies), with the
+    /// containers carrying it: when DS01's readers read the source keys, `create
+    /// --no-compat-keys` stops writing them.
+    pub compat_keys: Vec<KeyUse>,
     /// Legacy `aime.mlc*` keys in use, with their `ds01.*` replacement (`null`: none).
     pub legacy_keys: Vec<KeyUse>,
     /// The check that confirms when the legacy ownership fallback can go.
@@ -130,6 +134,19 @@ pub fn audit(views: &[ContainerView], program: &str) -> AuditReport {
             }
         })
         .collect();
+    let compat_keys = KEYS
+        .iter()
+        .filter(|s| s.compat_of.is_some())
+        .map(|s| {
+            let containers = names_where(&|v| v.compat_keys.contains(&s.key));
+            KeyUse {
+                key: s.key.to_string(),
+                replacement: s.compat_of,
+                count: containers.len(),
+                containers,
+            }
+        })
+        .collect();
     let mut legacy: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for v in views {
         for key in &v.legacy_keys {
@@ -168,6 +185,7 @@ pub fn audit(views: &[ContainerView], program: &str) -> AuditReport {
         mixed: names_where(&|v| v.namespace == Namespace::Mixed),
         no_owner: names_where(&|v| v.owner.is_none()),
         deprecated_keys,
+        compat_keys,
         legacy_keys,
         fallback: Fallback {
             removable: filters.iter().all(|f| f.count == 0),
@@ -211,6 +229,16 @@ pub fn text(r: &AuditReport) -> String {
     for k in &r.deprecated_keys {
         out += &format!(
             "  {} -> {}: {}{}\n",
+            k.key,
+            k.replacement.unwrap_or("-"),
+            k.count,
+            names(&k.containers)
+        );
+    }
+    out += "compatibility keys (copies for older readers; create --no-compat-keys stops them):\n";
+    for k in &r.compat_keys {
+        out += &format!(
+            "  {} copies {}: {}{}\n",
             k.key,
             k.replacement.unwrap_or("-"),
             k.count,
@@ -298,11 +326,14 @@ mod tests {
         assert_eq!(r.legacy_only, ["old", "bare"]);
         assert_eq!(r.mixed, ["both"]);
         assert_eq!(r.no_owner, ["none"]);
-        assert_eq!(r.deprecated_keys[0].key, "ds01.gpu.uuid");
+        assert_eq!(r.deprecated_keys[0].key, "ds01.gpu_slot");
         assert_eq!(r.deprecated_keys[0].replacement, Some("ds01.gpu.uuids"));
-        assert_eq!(r.deprecated_keys[0].containers, ["new"]);
-        assert_eq!(r.deprecated_keys[1].key, "ds01.gpu_slot");
-        assert_eq!(r.deprecated_keys[1].count, 0);
+        assert_eq!(r.compat_keys[0].key, "ds01.gpu.uuid");
+        assert_eq!(r.compat_keys[0].replacement, Some("ds01.gpu.uuids"));
+        assert_eq!(r.compat_keys[0].containers, ["new"]);
+        assert_eq!(r.compat_keys[1].key, "ds01.gpu.allocated");
+        assert_eq!(r.compat_keys[1].count, 0);
+        assert_eq!(r.deprecated_keys[0].count, 0);
         let keys: Vec<(&str, Option<&str>, usize)> = r
             .legacy_keys
             .iter()
@@ -351,8 +382,10 @@ legacy only: 2 (old, bare)
 mixed: 1 (both)
 no owner: 1 (none)
 deprecated keys:
-  ds01.gpu.uuid -> ds01.gpu.uuids: 1 (new)
-  ds01.gpu_slot -> ds01.gpu.slots: 0
+  ds01.gpu_slot -> ds01.gpu.uuids: 0
+compatibility keys (copies for older readers; create --no-compat-keys stops them):
+  ds01.gpu.uuid copies ds01.gpu.uuids: 1 (new)
+  ds01.gpu.allocated copies ds01.gpu.slots: 0
 legacy keys in use:
   aime.mlc -> ds01.user: 2
   aime.mlc.NAME -> ds01.name: 1

@@ -15,6 +15,7 @@ use crate::engine::{Captured, Caught, EngineError};
 use crate::identity::{self, Mode};
 use crate::labels;
 use crate::output::{emit, emit_json};
+use crate::queries;
 
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
     let invoker = ctx.privilege.invoker.clone();
@@ -30,6 +31,16 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         label_files: &label_files,
     };
     let plan = create::plan(&request, &inputs, &ctx.engine)?;
+    // The image's labels, so that none of its ds01.* runtime labels reaches the container.
+    let image = queries::inspect_objects(&ctx.engine, queries::Kind::Image, &[plan.image.clone()])?
+        .into_one()
+        .with_context(|| {
+            format!(
+                "create reads image {:?}'s labels before creating (its ds01.* runtime labels must not reach the container): pull or build it first",
+                plan.image
+            )
+        })?;
+    let plan = plan.neutralise(&image.labels, &ctx.engine)?;
 
     if args.dry_run {
         match args.format {

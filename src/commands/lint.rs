@@ -29,6 +29,7 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
         let input = Input {
             labels: inspected.labels,
             complete: true,
+            image: true,
             history: Some(&history),
             ..Input::default()
         };
@@ -57,6 +58,7 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
             lines: parsed.lines,
             substituted: parsed.substituted,
             complete: false,
+            image: false,
             history: None,
             schema_version_not_last: parsed.schema_version_not_last,
         };

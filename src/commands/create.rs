@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
     };
     let plan = create::plan(&request, &inputs, &ctx.engine)?;
     // The image's labels, so that none of its ds01.* runtime labels reaches the container.
-    let image = queries::inspect_objects(&ctx.engine, queries::Kind::Image, &[plan.image.clone()])?
+    let image = queries::inspect_objects(&ctx.engine, queries::Kind::Image, std::slice::from_ref(&plan.image))?
         .into_one()
         .with_context(|| {
             format!(

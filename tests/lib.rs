@@ -8,6 +8,7 @@ mod build;
 mod cli;
 mod containers;
 mod create;
+mod ds01_contract;
 mod lineage;
 mod lint;
 mod privileged;

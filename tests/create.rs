@@ -687,3 +687,54 @@ fn creates_from_the_bundled_example_image() {
         entrypoint.stdout
     );
 }
+
+/// The passthrough scanner's option table knows every option of `docker create --help` of both
+/// docker CLIs here (20.10 and 28), with the same short letter and whether it takes a value: so a
+/// value is never taken for the image.
+#[test]
+fn option_table_covers_both_docker_clis() {
+    require_engine!();
+    use ds01_build::create_options::CREATE_OPTIONS;
+    let mut checked = 0;
+    for cli in ["/usr/bin/docker", "/usr/local/bin/docker"] {
+        if !std::path::Path::new(cli).exists() {
+            assert!(
+                std::env::var("DS01_BUILD_E2E").as_deref() != Ok("require"),
+                "{cli} missing"
+            );
+            continue;
+        }
+        let out = Command::new(cli)
+            .args(["create", "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        for line in help
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+        {
+            let mut words = line.split_whitespace();
+            let first = words.next().unwrap();
+            let (short, long) = match first.strip_suffix(',') {
+                Some(s) => (s.chars().nth(1), words.next().unwrap()),
+                None => (None, first),
+            };
+            let long = long.trim_start_matches("--");
+            // A value-taking option shows its value type next, in lower case (`--cpus decimal`,
+            // `--gpus gpu-request`); the description starts upper case.
+            let takes_value = words
+                .next()
+                .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_lowercase()));
+            let opt = CREATE_OPTIONS
+                .long(long)
+                .unwrap_or_else(|| panic!("{cli}: --{long} not in the table"));
+            assert_eq!(opt.takes_value, takes_value, "{cli}: --{long}");
+            if let Some(short) = short {
+                assert_eq!(opt.short, Some(short), "{cli}: --{long}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 150, "{checked}");
+}

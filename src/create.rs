@@ -1012,6 +1012,7 @@ mod tests {
         assert_eq!(json["name"], "p._.1000");
         assert_eq!(json["argv"][0], "docker");
         assert_eq!(json["labels"]["ds01.user"], "alice");
-        assert_eq!(json.as_object().unwrap().len(), 3);
+        assert_eq!(json.as_object().unwrap().len(), 4);
+        assert_eq!(json["neutralised"], serde_json::json!([]));
     }
 }

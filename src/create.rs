@@ -238,7 +238,8 @@ pub fn plan(
         &scanned.labels,
         inputs.label_files,
         &owner.user,
-        inputs.root,
+        // Whoever may name another owner may name another home.
+        inputs.owner_refusal.is_none(),
     )?;
     let name = container_name(&args.name, owner.uid, args.exact_name)?;
     let interface = interface(args.interface, inputs.ds01_context)?;

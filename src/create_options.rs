@@ -305,16 +305,16 @@ pub fn check_label_sources(
     Ok(())
 }
 
-/// Refuse, for a non-root caller recording `owner`, any label source whose
-/// [`container_schema::HOME_PATH_OWNER_KEYS`] value names another user's `/home/X`: DS01's trackers
-/// take X as the owner. Root may record anything.
+/// Refuse, for a caller who may not name another owner (`privileged` false: not root, not an
+/// admin), any label source whose [`container_schema::HOME_PATH_OWNER_KEYS`] value names another
+/// user's `/home/X` than `owner`'s: DS01's trackers take X as the owner.
 pub fn check_owner_evidence(
     sources: &[LabelSource],
     files: &LabelFiles,
     owner: &str,
-    root: bool,
+    privileged: bool,
 ) -> Result<(), PassthroughError> {
-    if root {
+    if privileged {
         return Ok(());
     }
     let foreign = |key: &str, value: &str| -> Option<String> {

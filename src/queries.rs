@@ -96,6 +96,15 @@ pub fn inspect_objects(engine: &Engine, kind: Kind, names: &[String]) -> Result<
     }
 }
 
+/// The one object of an `image inspect` of one image (its JSON array).
+pub fn parse_one_image(stdout: &str) -> Result<Inspected> {
+    parse_inspect(stdout)
+        .map_err(|e| anyhow!("no inspect JSON array: {e}"))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("an empty inspect array"))
+}
+
 /// Every container's view: `ps -a -q --no-trunc`, then one `inspect` of all IDs. A container removed
 /// between the two calls is skipped.
 pub fn all_containers(engine: &Engine) -> Result<Vec<ContainerView>> {

@@ -537,7 +537,7 @@ fn control_good_input_does_reach_the_engine() {
     assert!(fake.called(), "{}", out.stderr);
     // The first call reads the image's labels (item 4 of issue 8).
     assert!(
-        fake.calls().starts_with("image inspect img"),
+        fake.calls().starts_with("image inspect -- img"),
         "{}",
         fake.calls()
     );

@@ -13,28 +13,32 @@ use crate::deployment::{Deployment, Via};
 use crate::support::{busybox_image, ds01, engine_program, unique, Cleanup, Out};
 use crate::{require_engine, require_privileged};
 
-/// An engine wrapper: writes its pid to `pidfile`, then runs `body` (which ends by running docker).
+/// An engine wrapper: for `create` (the call after create's `image inspect`) writes its pid to
+/// `pidfile`; then runs `body` (which ends by running docker).
 fn wrapper(dir: &Path, name: &str, pidfile: &Path, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join(name);
     std::fs::write(
         &path,
-        format!("#!/bin/sh -p\necho $$ > {}\n{body}\n", pidfile.display()),
+        format!(
+            "#!/bin/sh -p\n[ \"$1\" = create ] && echo $$ > {}\n{body}\n",
+            pidfile.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
 
-/// Sleeps, then becomes the real engine: a signal reaching it during the sleep stops it before any
-/// request is sent.
+/// For `create` (not the `image inspect` before it): sleeps, then becomes the real engine: a
+/// signal reaching it during the sleep stops it before any request is sent.
 fn slow_body(docker: &str) -> String {
-    format!("sleep 2\nexec {docker} \"$@\"")
+    format!("[ \"$1\" = create ] && sleep 2\nexec {docker} \"$@\"")
 }
 
-/// Ignores INT/TERM/HUP and completes the request whatever happens.
+/// For `create`: ignores INT/TERM/HUP and completes the request whatever happens.
 fn shielded_body(docker: &str) -> String {
-    format!("trap '' INT TERM HUP\nsleep 2\n{docker} \"$@\"")
+    format!("[ \"$1\" = create ] || exec {docker} \"$@\"\ntrap '' INT TERM HUP\nsleep 2\n{docker} \"$@\"")
 }
 
 /// Wait for the wrapper to write its pid (the engine is then running).

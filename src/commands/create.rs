@@ -5,7 +5,7 @@
 //! a clear message and the engine's exit code. A pre-check would cost a second engine round trip
 //! (≈ 20–25 ms, more than half a `docker create`) and could still race.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use super::{Context, Interrupted};
 use crate::cli::{CreateArgs, Format};
@@ -31,21 +31,12 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         label_files: &label_files,
     };
     let plan = create::plan(&request, &inputs, &ctx.engine)?;
-    // The image's labels, so that none of its ds01.* runtime labels reaches the container.
-    let image = queries::inspect_objects(&ctx.engine, queries::Kind::Image, std::slice::from_ref(&plan.image))?
-        .into_one()
-        .with_context(|| {
-            format!(
-                "create reads image {:?}'s labels before creating (its ds01.* runtime labels must not reach the container): pull or build it first",
-                plan.image
-            )
-        })?;
-    let plan = plan.neutralise(&image.labels, &ctx.engine)?;
-
     if args.dry_run {
         match args.format {
             Format::Json => {
                 let mut json = plan.to_json();
+                // Not read: a dry run runs nothing (see neutralise_image_labels).
+                json["neutralised"] = serde_json::Value::Null;
                 json["privilege"] = ctx.privilege.to_json();
                 emit_json(&json)?
             }
@@ -53,6 +44,8 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         }
         return Ok(0);
     }
+
+    let plan = neutralise_image_labels(ctx, plan)?;
 
     let (captured, caught) = plan.command.capture_holding_signals()?;
     if let Some(caught) = caught {
@@ -159,6 +152,37 @@ fn interrupted(
             caught.name()
         ),
     }
+}
+
+/// Read the image's labels (one `image inspect`, signals held like the create's) and keep its
+/// `ds01.*` runtime labels from reaching the container ([`CreatePlan::neutralise`]). A signal
+/// meanwhile: nothing was created, exit 128 + n.
+fn neutralise_image_labels(ctx: &Context, plan: CreatePlan) -> Result<CreatePlan> {
+    let command = ctx
+        .engine
+        .command(["image", "inspect", "--", plan.image.as_str()]);
+    let (captured, caught) = command.capture_holding_signals()?;
+    if let Some(caught) = caught {
+        return Err(Interrupted {
+            code: 128 + caught.first,
+            message: format!(
+                "interrupted by {} while reading image {:?}'s labels: no container {} was created",
+                caught.name(),
+                plan.image,
+                plan.name
+            ),
+        }
+        .into());
+    }
+    if captured.code != 0 {
+        return Err(anyhow::Error::new(command.failure(captured)).context(format!(
+            "create reads image {:?}'s labels before creating (its ds01.* runtime labels must not reach the container): pull or build it first",
+            plan.image
+        )));
+    }
+    let image = queries::parse_one_image(&captured.stdout)
+        .with_context(|| format!("`{}` printed no image", command.display()))?;
+    Ok(plan.neutralise(&image.labels, &ctx.engine)?)
 }
 
 /// The shell-quoted command on the first line, then one `key=value` line per label.

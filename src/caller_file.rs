@@ -127,15 +127,26 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 fn open_as_invoker(path: &Path) -> std::io::Result<std::fs::File> {
+    as_invoker(|| open(path))
+}
+
+/// Resolve a caller-named host path (symlinks followed) the way the invoker can: for bind mount
+/// sources, so a link the caller made cannot point the check somewhere they cannot go.
+pub fn canonicalize(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    as_invoker(|| std::fs::canonicalize(path))
+}
+
+/// Run `f` with the invoker's ids (see [`install`]), then restore the process's own.
+fn as_invoker<T>(f: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
     match CREDENTIALS.get().unwrap_or(&Credentials::Own) {
-        Credentials::Own => open(path),
+        Credentials::Own => f(),
         Credentials::Become { uid, gid, groups } => {
             let saved_groups = nix::unistd::getgroups().map_err(std::io::Error::from)?;
             let groups: Vec<Gid> = groups.iter().map(|g| Gid::from_raw(*g)).collect();
             nix::unistd::setgroups(&groups).map_err(std::io::Error::from)?;
-            let opened = switched(*uid, *gid, || open(path));
+            let result = switched(*uid, *gid, f);
             restore(nix::unistd::setgroups(&saved_groups));
-            opened
+            result
         }
         Credentials::Drop {
             ruid,
@@ -144,16 +155,17 @@ fn open_as_invoker(path: &Path) -> std::io::Result<std::fs::File> {
             egid,
         } => {
             nix::unistd::setegid(Gid::from_raw(*rgid)).map_err(std::io::Error::from)?;
-            let opened = if ruid != euid {
-                nix::unistd::seteuid(Uid::from_raw(*ruid)).map_err(std::io::Error::from)?;
-                let opened = open(path);
-                restore(nix::unistd::seteuid(Uid::from_raw(*euid)));
-                opened
+            let result = if ruid == euid {
+                f()
+            } else if let Err(e) = nix::unistd::seteuid(Uid::from_raw(*ruid)) {
+                Err(e.into())
             } else {
-                open(path)
+                let result = f();
+                restore(nix::unistd::seteuid(Uid::from_raw(*euid)));
+                result
             };
             restore(nix::unistd::setegid(Gid::from_raw(*egid)));
-            opened
+            result
         }
     }
 }

@@ -15,6 +15,7 @@ use thiserror::Error;
 
 use crate::engine::{Engine, EngineKind};
 use crate::identity::Privilege;
+use crate::policy::{CgroupParentConfig, MountsConfig, OptionsConfig};
 
 /// Where the operator's configuration lives.
 pub const CONFIG_PATH: &str = "/etc/ds01-build/config.toml";
@@ -33,6 +34,13 @@ pub struct Config {
     pub engine: EngineConfig,
     #[serde(default)]
     pub admins: Admins,
+    /// The passthrough policy ([`crate::policy`]): options allowed, allowed with some values, denied.
+    pub options: Option<OptionsConfig>,
+    /// Which host paths `-v`/`--mount` may bind.
+    pub mounts: Option<MountsConfig>,
+    /// Which `--cgroup-parent` values are the owner's.
+    #[serde(rename = "cgroup-parent")]
+    pub cgroup_parent: Option<CgroupParentConfig>,
 }
 
 /// `[engine]`: the engine program and the environment it runs in when elevated.

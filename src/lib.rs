@@ -25,6 +25,8 @@ pub mod lint;
 pub mod operand;
 pub mod output;
 pub mod ownership;
+pub mod passthrough_files;
+pub mod policy;
 pub mod profile;
 pub mod queries;
 pub mod reference;

@@ -11,11 +11,13 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::container_schema::{self, Interface, UID_SEPARATOR};
-use crate::create_options::{self, LabelFiles, PassthroughError};
+use crate::create_options::{self, PassthroughError};
 use crate::engine::{Engine, EngineCommand};
 use crate::identity::{Identity, IdentityError};
 use crate::labels::Labels;
 use crate::operand::{check_operand, Operand, OperandError};
+use crate::passthrough_files::{self, FileError, PassthroughFiles};
+use crate::policy::{self, Lookups, Policy, PolicyError};
 use crate::timestamp;
 
 /// What `create` was asked for: the command line as plain data (see [`crate::cli::CreateArgs`]).
@@ -53,8 +55,14 @@ pub struct Inputs<'a> {
     pub ds01_context: Option<&'a str>,
     /// passwd lookup for `--owner`.
     pub lookup_user: &'a dyn Fn(&str) -> Result<Identity, IdentityError>,
-    /// The passthrough's `--label-file`s, read before planning ([`LabelFiles::read`]).
-    pub label_files: &'a LabelFiles,
+    /// The passthrough's `--label-file`s and `--env-file`s, read before planning
+    /// ([`PassthroughFiles::read`]).
+    pub files: &'a PassthroughFiles,
+    /// With privileges, how (e.g. `sudo`): then what would act with the engine's rights
+    /// (`--cidfile`, bare variables) is refused.
+    pub elevated: Option<String>,
+    /// The passthrough policy in force ([`Policy::applying`]), with the lookups it needs.
+    pub policy: Option<(&'a Policy, &'a Lookups<'a>)>,
 }
 
 /// A validated create: what would be run and what it writes.
@@ -186,6 +194,12 @@ pub enum CreateError {
     },
     #[error(transparent)]
     Passthrough(#[from] PassthroughError),
+    #[error(transparent)]
+    Files(#[from] FileError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("the owner {user} has no passwd home directory: the policy's mount sources need one")]
+    NoHome { user: String },
 }
 
 fn interface_values() -> String {
@@ -204,7 +218,7 @@ pub fn plan(
 ) -> Result<CreatePlan, CreateError> {
     // Passthrough first: cheap, and a forged label must be refused whatever else is wrong.
     let scanned = create_options::scan(&args.passthrough)?;
-    create_options::check_label_sources(&scanned.labels, inputs.label_files)?;
+    create_options::check_label_sources(&scanned.labels, inputs.files)?;
     let (image, cmd) = match (&args.image, scanned.operands.split_first()) {
         (Some(image), None) => (image.clone(), Vec::new()),
         (None, Some((image, cmd))) => (image.clone(), cmd.to_vec()),
@@ -236,11 +250,39 @@ pub fn plan(
 
     create_options::check_owner_evidence(
         &scanned.labels,
-        inputs.label_files,
+        inputs.files,
         &owner.user,
         // Whoever may name another owner may name another home.
         inputs.owner_refusal.is_none(),
     )?;
+    // What the engine gets: the files' contents as flags, never their paths.
+    let options =
+        passthrough_files::convert(&scanned.items, inputs.files, inputs.elevated.as_deref())?;
+    if let Some((policy, lookups)) = inputs.policy {
+        let home = (lookups.home)(&owner.user).ok_or_else(|| CreateError::NoHome {
+            user: owner.user.clone(),
+        })?;
+        let env = policy::Environment {
+            owner: policy::Owner {
+                user: &owner.user,
+                uid: owner.uid,
+                gid: owner.gid,
+                home: &home,
+            },
+            resolve: lookups.resolve,
+            group: lookups.group,
+        };
+        let opts: Vec<policy::Opt<'_>> = scanned
+            .items
+            .iter()
+            .map(|i| policy::Opt {
+                long: &i.long,
+                written: &i.written,
+                value: i.value.as_deref(),
+            })
+            .collect();
+        policy::check(policy, &env, &opts)?;
+    }
     let name = container_name(&args.name, owner.uid, args.exact_name)?;
     let interface = interface(args.interface, inputs.ds01_context)?;
 
@@ -289,7 +331,7 @@ pub fn plan(
         cmd,
         labels,
         neutralised: Vec::new(),
-        options: scanned.options,
+        options,
         command: engine.command(Vec::<String>::new()),
     };
     plan.command = command(engine, &plan);
@@ -465,16 +507,92 @@ mod tests {
     ) -> Result<CreatePlan, CreateError> {
         let invoker = alice();
         let request = args(argv);
-        let label_files = LabelFiles::read(&request.passthrough);
+        let label_files = PassthroughFiles::read(&request.passthrough);
         let inputs = Inputs {
             invoker: &invoker,
             owner_refusal: (!root).then(|| "you are alice".to_string()),
             now: now(),
             ds01_context: context,
             lookup_user: &lookup,
-            label_files: &label_files,
+            files: &label_files,
+            elevated: None,
+            policy: None,
         };
         plan(&request, &inputs, &Engine::new("docker", false))
+    }
+
+    /// A plan made with privileges (`sudo`) under the built-in policy, with `files` as the
+    /// passthrough's file texts.
+    fn plan_elevated(argv: &[&str], files: &[(&str, &str)]) -> Result<CreatePlan, CreateError> {
+        let invoker = alice();
+        let request = args(argv);
+        let files = PassthroughFiles(
+            files
+                .iter()
+                .map(|(f, t)| (f.to_string(), Ok(t.to_string())))
+                .collect(),
+        );
+        let policy = Policy::built_in();
+        let lookups = Lookups {
+            home: &|user| Some(std::path::PathBuf::from(format!("/home/{user}"))),
+            resolve: &|p| Ok(p.to_path_buf()),
+            group: &|_, _| "student".into(),
+        };
+        let inputs = Inputs {
+            invoker: &invoker,
+            owner_refusal: Some("you are alice (through sudo)".into()),
+            now: now(),
+            ds01_context: None,
+            lookup_user: &lookup,
+            files: &files,
+            elevated: Some("sudo".into()),
+            policy: Some((&policy, &lookups)),
+        };
+        plan(&request, &inputs, &Engine::new("docker", false))
+    }
+
+    #[test]
+    fn with_privileges_files_become_flags_and_the_policy_applies() {
+        let plan = plan_elevated(
+            &[
+                "--name",
+                "p",
+                "--",
+                "-it",
+                "--label",
+                "b=2",
+                "--label-file",
+                "L",
+                "--env-file=E",
+                "-v",
+                "/home/alice/w:/w",
+                "img",
+            ],
+            &[("L", "a=1\nb=1\n"), ("E", "X=1\n")],
+        )
+        .unwrap();
+        let argv = &plan.command.argv;
+        let at = |a: &str| argv.iter().position(|x| x == a).unwrap();
+        assert_eq!(
+            argv[4..14],
+            ["--label", "a=1", "--label", "b=1", "--env", "X=1", "-it", "--label", "b=2", "-v"]
+        );
+        assert!(!argv.iter().any(|a| a.contains("-file")), "{argv:?}");
+        assert!(at("img") > at("ds01.user=alice"));
+        let e = plan_elevated(&["--name", "p", "--", "--privileged", "img"], &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "passthrough --privileged: refused by policy rule options.deny (built-in default)"
+        );
+        let e = plan_elevated(&["--name", "p", "--", "-v", "/home/bob:/b", "img"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("source /home/bob is not under mounts.sources"),
+            "{e}"
+        );
     }
 
     fn plan_ok(argv: &[&str]) -> CreatePlan {
@@ -730,7 +848,9 @@ mod tests {
                 now: now(),
                 ds01_context: None,
                 lookup_user: &lookup,
-                label_files: &LabelFiles::default(),
+                files: &PassthroughFiles::default(),
+                elevated: None,
+                policy: None,
             };
             let result = plan(&bad_args, &inputs, &Engine::new("docker", false));
             assert!(matches!(result, Err(CreateError::BadImage(_))), "{bad:?}");

@@ -1,15 +1,14 @@
 //! The `docker create` passthrough arguments of `ds01-build create`: read the way docker's option
 //! parser (pflag) reads them, against a table of `docker create` options, to find every place they
 //! set labels or the container name; and the check that none sets a `ds01.*`/`aime.mlc*` label,
-//! inline or in a `--label-file` ([`LabelFiles`]: read before planning, so the plan reads nothing).
-
-use std::collections::BTreeMap;
+//! inline or in a `--label-file` ([`PassthroughFiles`]: read before planning, so the plan reads nothing).
 
 use thiserror::Error;
 
 use crate::container_schema;
 use crate::docker_options::{flag, value, DockerOption, OptionTable};
 use crate::labels;
+pub use crate::passthrough_files::{Item, PassthroughFiles};
 
 /// What is wrong with the passthrough arguments.
 #[derive(Debug, Error)]
@@ -124,6 +123,9 @@ pub struct Scanned {
     pub options: Vec<String>,
     /// `IMAGE [COMMAND] [ARG...]`: everything from the first non-option on, byte-exact.
     pub operands: Vec<String>,
+    /// Every option, in order, with its name and value (what the policy and the file conversion
+    /// read): together their `args` are `options`.
+    pub items: Vec<Item>,
 }
 
 /// Read passthrough `docker create` arguments the way docker's option parser (pflag, not
@@ -134,6 +136,7 @@ pub struct Scanned {
 /// write `--opt=VALUE`).
 pub fn scan(args: &[String]) -> Result<Scanned, PassthroughError> {
     let mut found = Vec::new();
+    let mut items = Vec::new();
     let mut i = 0;
     let mut end = args.len();
     let mut operands_at = args.len();
@@ -187,9 +190,18 @@ pub fn scan(args: &[String]) -> Result<Scanned, PassthroughError> {
                 }
             };
             let action = known.map_or(Pass, |o| o.action);
+            items.push(Item {
+                long: known.map_or(opt, |o| o.long).to_string(),
+                known: known.is_some(),
+                value: value.clone(),
+                args: args[start..i].to_vec(),
+                written: written(i),
+            });
             act(action, written(i), value, &mut found)?;
         } else if let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
-            // A group like -it, -itl k=v, -lk=v, -l=k=v.
+            // A group like -it, -itl k=v, -lk=v, -l=k=v: one item per letter, the first holding
+            // the group's arguments.
+            let first = items.len();
             for (pos, letter) in shorts.char_indices() {
                 let Some(opt) = CREATE_OPTIONS.short(letter) else {
                     return Err(PassthroughError::UnknownShort {
@@ -197,7 +209,15 @@ pub fn scan(args: &[String]) -> Result<Scanned, PassthroughError> {
                         letter,
                     });
                 };
+                let mut item = Item {
+                    long: opt.long.to_string(),
+                    known: true,
+                    value: None,
+                    args: Vec::new(),
+                    written: String::new(),
+                };
                 if !opt.takes_value {
+                    items.push(item);
                     continue;
                 }
                 let rest = &shorts[pos + letter.len_utf8()..];
@@ -211,9 +231,15 @@ pub fn scan(args: &[String]) -> Result<Scanned, PassthroughError> {
                         flag: format!("-{letter}"),
                     });
                 };
+                item.value = Some(value.clone());
+                items.push(item);
                 act(opt.action, written(i), Some(value), &mut found)?;
                 break;
             }
+            for item in &mut items[first..] {
+                item.written = written(i);
+            }
+            items[first].args = args[start..i].to_vec();
         } else {
             (end, operands_at) = (start, start);
             break;
@@ -223,6 +249,7 @@ pub fn scan(args: &[String]) -> Result<Scanned, PassthroughError> {
         labels: found,
         options: args[..end].to_vec(),
         operands: args[operands_at..].to_vec(),
+        items,
     })
 }
 
@@ -242,28 +269,6 @@ fn act(
     Ok(())
 }
 
-/// The text of every `--label-file` the passthrough names, read before planning (bytes as UTF-8,
-/// invalid sequences replaced); a file that cannot be read keeps its error for the plan to report.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LabelFiles(BTreeMap<String, Result<String, String>>);
-
-impl LabelFiles {
-    /// Read the label files of `passthrough`. Arguments the scanner refuses name no file: the plan
-    /// reports that refusal.
-    pub fn read(passthrough: &[String]) -> LabelFiles {
-        let mut files = BTreeMap::new();
-        for source in scan(passthrough).unwrap_or_default().labels {
-            if let LabelSource::File(file) = source {
-                let text = crate::caller_file::read(std::path::Path::new(&file))
-                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                    .map_err(|e| e.to_string());
-                files.insert(file, text);
-            }
-        }
-        LabelFiles(files)
-    }
-}
-
 /// The key of a label argument: up to the first `=`.
 fn label_key(label: &str) -> &str {
     label.split_once('=').map_or(label, |(key, _)| key)
@@ -273,7 +278,7 @@ fn label_key(label: &str) -> &str {
 /// every `--label-file` among them.
 pub fn check_label_sources(
     sources: &[LabelSource],
-    files: &LabelFiles,
+    files: &PassthroughFiles,
 ) -> Result<(), PassthroughError> {
     for source in sources {
         match source {
@@ -310,7 +315,7 @@ pub fn check_label_sources(
 /// user's `/home/X` than `owner`'s: DS01's trackers take X as the owner.
 pub fn check_owner_evidence(
     sources: &[LabelSource],
-    files: &LabelFiles,
+    files: &PassthroughFiles,
     owner: &str,
     privileged: bool,
 ) -> Result<(), PassthroughError> {
@@ -508,7 +513,7 @@ mod tests {
     fn home_paths_of_other_users_are_refused_for_non_root() {
         let check = |argv: &[&str], root: bool| {
             let s = scanned(argv).unwrap();
-            check_owner_evidence(&s.labels, &LabelFiles::default(), "alice", root)
+            check_owner_evidence(&s.labels, &PassthroughFiles::default(), "alice", root)
         };
         for bad in [
             "devcontainer.local_folder=/home/bob/proj",
@@ -541,7 +546,7 @@ mod tests {
         .unwrap();
         let argv = vec!["--label-file".to_string(), file.display().to_string()];
         let s = super::scan(&argv).unwrap();
-        let e = check_owner_evidence(&s.labels, &LabelFiles::read(&argv), "alice", false)
+        let e = check_owner_evidence(&s.labels, &PassthroughFiles::read(&argv), "alice", false)
             .unwrap_err()
             .to_string();
         assert!(e.contains(":2 names \"bob\"'s home"), "{e}");
@@ -561,7 +566,7 @@ mod tests {
         std::fs::write(&file, "a=1\n").unwrap();
         let file = file.to_str().unwrap().to_string();
         let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let files = LabelFiles::read(&args(&[
+        let files = PassthroughFiles::read(&args(&[
             "--label-file",
             &file,
             "--label-file=/nonexistent/x",
@@ -570,12 +575,12 @@ mod tests {
         assert!(files.0["/nonexistent/x"].is_err());
         // Arguments the scanner refuses name no file; the command after the image is not read.
         assert_eq!(
-            LabelFiles::read(&args(&["--label-file", &file, "--name", "x"])),
-            LabelFiles::default()
+            PassthroughFiles::read(&args(&["--label-file", &file, "--name", "x"])),
+            PassthroughFiles::default()
         );
         assert_eq!(
-            LabelFiles::read(&args(&["img", "--label-file", &file])),
-            LabelFiles::default()
+            PassthroughFiles::read(&args(&["img", "--label-file", &file])),
+            PassthroughFiles::default()
         );
     }
 }

@@ -53,11 +53,19 @@ pub enum FileError {
 /// The text of every caller-named file, read once before planning; a file that could not be read
 /// keeps its error for the plan to report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FileTexts(pub BTreeMap<String, Result<String, String>>);
+pub struct PassthroughFiles(pub BTreeMap<String, Result<String, String>>);
 
-impl FileTexts {
-    /// Read each of `files` (once, however often it is named) as the invoker.
-    pub fn read<'a>(files: impl IntoIterator<Item = &'a str>) -> FileTexts {
+impl PassthroughFiles {
+    /// Read the `--label-file`s and `--env-file`s of `passthrough` (each once, however often it
+    /// is named) as the invoker. Arguments the scanner refuses name no file: the plan reports
+    /// that refusal.
+    pub fn read(passthrough: &[String]) -> PassthroughFiles {
+        let scanned = crate::create_options::scan(passthrough).unwrap_or_default();
+        let files = scanned
+            .items
+            .iter()
+            .filter(|i| i.known && (i.long == "label-file" || i.long == "env-file"))
+            .filter_map(|i| i.value.as_deref());
         let mut texts = BTreeMap::new();
         for file in files {
             texts.entry(file.to_string()).or_insert_with(|| {
@@ -65,7 +73,7 @@ impl FileTexts {
                     .map_err(|e| e.to_string())
             });
         }
-        FileTexts(texts)
+        PassthroughFiles(texts)
     }
 
     /// The text of `file`, or the error reading it gave.
@@ -145,19 +153,19 @@ pub fn env_file(file: &str, text: &str) -> Result<Vec<EnvEntry>, FileError> {
         .collect()
 }
 
-/// A passthrough option as the scanner read it: its long name (`None` for an option ds01-build
-/// does not know), its value, and the arguments it spans, as written.
+/// A passthrough option as the scanner ([`crate::create_options::scan`]) read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
-    pub long: Option<&'static str>,
+    /// The long name without `--` (short letters mapped; an unknown option's name as written).
+    pub long: String,
+    /// Whether the option is in ds01-build's table of docker create options.
+    pub known: bool,
     pub value: Option<String>,
+    /// The arguments it spans (empty for the later letters of a short group: the first holds the
+    /// group).
     pub args: Vec<String>,
-}
-
-impl Item {
-    fn written(&self) -> String {
-        self.args.join(" ")
-    }
+    /// The argument(s) as written, for messages.
+    pub written: String,
 }
 
 /// The passthrough options with every file replaced by the flags it stands for (file flags
@@ -165,14 +173,15 @@ impl Item {
 /// with the engine's rights. The result is what the engine gets.
 pub fn convert(
     items: &[Item],
-    texts: &FileTexts,
+    texts: &PassthroughFiles,
     elevated: Option<&str>,
 ) -> Result<Vec<String>, FileError> {
     let mut from_files = Vec::new();
     let mut rest = Vec::new();
     for item in items {
         let value = item.value.as_deref().unwrap_or("");
-        match item.long {
+        let long = Some(item.long.as_str()).filter(|_| item.known);
+        match long {
             Some("label-file") => {
                 for (key, value) in label_file(value, texts.get("label-file", value)?)? {
                     from_files.push("--label".to_string());
@@ -203,13 +212,13 @@ pub fn convert(
             }
             Some("cidfile") if elevated.is_some() => {
                 return Err(FileError::Cidfile {
-                    written: item.written(),
+                    written: item.written.clone(),
                     how: elevated.unwrap_or_default().to_string(),
                 })
             }
             Some("env") if elevated.is_some() && !value.contains('=') => {
                 return Err(FileError::BareEnv {
-                    written: item.written(),
+                    written: item.written.clone(),
                     key: value.to_string(),
                     how: elevated.unwrap_or_default().to_string(),
                 })
@@ -225,16 +234,18 @@ pub fn convert(
 mod tests {
     use super::*;
 
-    fn item(long: Option<&'static str>, value: Option<&str>, args: &[&str]) -> Item {
+    fn item(long: Option<&str>, value: Option<&str>, args: &[&str]) -> Item {
         Item {
-            long,
+            long: long.unwrap_or("frobnicate").to_string(),
+            known: long.is_some(),
             value: value.map(str::to_string),
             args: args.iter().map(|s| s.to_string()).collect(),
+            written: args.join(" "),
         }
     }
 
-    fn texts(files: &[(&str, &str)]) -> FileTexts {
-        FileTexts(
+    fn texts(files: &[(&str, &str)]) -> PassthroughFiles {
+        PassthroughFiles(
             files
                 .iter()
                 .map(|(f, t)| (f.to_string(), Ok(t.to_string())))
@@ -280,7 +291,7 @@ mod tests {
             "passthrough --label-file L:2: key \"b c\" contains whitespace: docker refuses it (write KEY=VALUE)"
         );
         assert!(label("=x").contains("L:1: empty key"));
-        let missing = FileTexts(
+        let missing = PassthroughFiles(
             [(
                 "L".to_string(),
                 Err("not a regular file (a FIFO): give a regular file".to_string()),

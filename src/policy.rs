@@ -308,6 +308,14 @@ pub struct Environment<'a> {
     pub group: &'a dyn Fn(&CgroupParentConfig, &str) -> String,
 }
 
+/// The host lookups a plan hands [`check`] (the passwd home of the owner, bind sources resolved as
+/// the invoker, the DS01 resource group); tests pass fakes.
+pub struct Lookups<'a> {
+    pub home: &'a dyn Fn(&str) -> Option<PathBuf>,
+    pub resolve: &'a dyn Fn(&Path) -> std::io::Result<PathBuf>,
+    pub group: &'a dyn Fn(&CgroupParentConfig, &str) -> String,
+}
+
 /// Aliases docker accepts for an option: their policy name.
 fn canonical(long: &str) -> &str {
     match long {
@@ -450,13 +458,17 @@ fn check_bind_source(policy: &Policy, env: &Environment<'_>, source: &str) -> Re
         ));
     }
     let resolved = (env.resolve)(path).map_err(|e| format!("source {source}: {e}"))?;
+    let how = if resolved == path {
+        format!("source {source}")
+    } else {
+        format!("source {source} resolves to {}, which", resolved.display())
+    };
     if ENGINE_SOCKETS
         .iter()
         .any(|s| resolved.starts_with(s) || Path::new(s).starts_with(&resolved))
     {
         return Err(format!(
-            "source {} is or holds the engine socket: refused by policy rule mounts (a container holding it can create containers labelled as anyone)",
-            resolved.display()
+            "{how} is or holds the engine socket: refused by policy rule mounts (a container holding it can create containers labelled as anyone)"
         ));
     }
     let allowed = sources(policy, env);
@@ -464,11 +476,6 @@ fn check_bind_source(policy: &Policy, env: &Environment<'_>, source: &str) -> Re
         return Ok(());
     }
     let shown: Vec<String> = allowed.iter().map(|p| p.display().to_string()).collect();
-    let how = if resolved == path {
-        format!("source {source}")
-    } else {
-        format!("source {source} resolves to {}, which", resolved.display())
-    };
     Err(format!(
         "{how} is not under {rule}: allowed {}",
         shown.join(", ")
@@ -725,6 +732,8 @@ mod tests {
             ("workdir", Some("/workspace")),
             ("env", Some("A=1")),
             ("label", Some("x=y")),
+            ("runtime", Some("nvidia")),
+            ("device", Some("/dev/kfd")),
         ])
         .unwrap();
     }
@@ -736,6 +745,9 @@ mod tests {
             ("use-api-socket", "", "options.deny"),
             ("volumes-from", "web", "options.deny"),
             ("cidfile", "/tmp/x", "options.deny"),
+            ("link", "web", "options.deny"),
+            ("publish", "80:80", "options.deny"),
+            ("sysctl", "net.ipv4.ip_forward=1", "options.deny"),
             ("cap-add", "NET_ADMIN", "passthrough --cap-add NET_ADMIN: refused by policy rule options.values.cap-add (built-in default): allowed SYS_PTRACE, SYS_ADMIN"),
             ("cap-add", "ALL", "options.values.cap-add"),
             ("pid", "container:web", "passthrough --pid container:web: refused by policy rule options.values.pid (built-in default): allowed (default only)"),

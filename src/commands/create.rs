@@ -10,25 +10,42 @@ use anyhow::{Context as _, Result};
 use super::{Context, Interrupted};
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
-use crate::create_options::LabelFiles;
 use crate::engine::{Captured, Caught, EngineError};
 use crate::identity::{self, Mode};
 use crate::labels;
 use crate::output::{emit, emit_json};
+use crate::passthrough_files::PassthroughFiles;
+use crate::policy::{self, Lookups, Policy};
 use crate::queries;
 
 pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
     let invoker = ctx.privilege.invoker.clone();
     let context = std::env::var("DS01_CONTEXT").ok();
     let request = args.request();
-    let label_files = LabelFiles::read(&request.passthrough);
+    let label_files = PassthroughFiles::read(&request.passthrough);
+    let policy = Policy::applying(
+        ctx.privilege.elevated(),
+        ctx.config.as_ref().map(|l| (&l.config, l.path.as_path())),
+    );
+    let lookups = Lookups {
+        home: &|user| {
+            nix::unistd::User::from_name(user)
+                .ok()
+                .flatten()
+                .map(|u| std::fs::canonicalize(&u.dir).unwrap_or(u.dir))
+        },
+        resolve: &crate::caller_file::canonicalize,
+        group: &policy::group_from_members,
+    };
     let inputs = Inputs {
         invoker: &invoker,
         owner_refusal: owner_refusal(ctx),
         now: time::OffsetDateTime::now_utc(),
         ds01_context: context.as_deref(),
         lookup_user: &identity::lookup_user,
-        label_files: &label_files,
+        files: &label_files,
+        elevated: ctx.privilege.elevated().then(|| ctx.privilege.describe()),
+        policy: policy.as_ref().map(|p| (p, &lookups)),
     };
     let plan = create::plan(&request, &inputs, &ctx.engine)?;
     if args.dry_run {

@@ -362,3 +362,269 @@ fn listings_show_every_users_containers_to_anyone_who_can_run_it() {
         .any(|c| c["name"] == name.as_str());
     assert!(listed, "{name} not listed: {json}");
 }
+
+/// The limit README states: a bind source is resolved by the daemon at every start, so a check at
+/// create time holds only while the user cannot change the path.
+#[test]
+fn a_bind_source_swapped_for_a_symlink_after_create_binds_its_target() {
+    crate::require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(
+        &mut cleanup,
+        "priv-swap",
+        "CMD [\"/bin/busybox\", \"ls\", \"/m\"]\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("mine"), "x").unwrap();
+    let name = unique("priv-swap");
+    cleanup.container(&name);
+    let bind = format!("{}:/m", src.display());
+    crate::support::ds01(&[
+        "create",
+        &image,
+        "--name",
+        &name,
+        "--exact-name",
+        "--",
+        "-v",
+        &bind,
+    ])
+    .run()
+    .success();
+    // After the create (and any check it made), the directory becomes a symlink to /etc.
+    std::fs::rename(&src, dir.path().join("old")).unwrap();
+    std::os::unix::fs::symlink("/etc", &src).unwrap();
+    let out = engine(&["start", "-a", &name]);
+    out.success();
+    assert!(out.stdout.lines().any(|l| l == "passwd"), "{}", out.stdout);
+    assert!(!out.stdout.lines().any(|l| l == "mine"), "{}", out.stdout);
+}
+
+/// Create through `via` with passthrough `opts`; the container name is `NAME._.UID`.
+fn create_through(d: &Deployment, via: Via, image: &str, name: &str, opts: &[&str]) -> Out {
+    let mut args = vec!["create", image, "--name", name, "--"];
+    args.extend_from_slice(opts);
+    d.run(via, &args, &[])
+}
+
+#[test]
+fn the_built_in_policy_refuses_host_access_with_privileges() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-pol", "");
+    let d = Deployment::new();
+    std::os::unix::fs::symlink("/etc", d.home().join("etc")).unwrap();
+    let home_etc = format!("{}/etc:/x", d.home().display());
+    let other_slice = "ds01-student-bob.slice".to_string();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["--privileged"], "passthrough --privileged: refused by policy rule options.deny (built-in default)".into()),
+        (vec!["-v", "/var/run/docker.sock:/var/run/docker.sock"], "source /var/run/docker.sock resolves to /run/docker.sock, which is or holds the engine socket".into()),
+        (vec!["--use-api-socket"], "passthrough --use-api-socket: refused by policy rule options.deny".into()),
+        (vec!["--pid", "container:web"], "passthrough --pid container:web: refused by policy rule options.values.pid (built-in default): allowed (default only)".into()),
+        (vec!["--network=container:web"], "options.values.network".into()),
+        (vec!["--volumes-from", "web"], "passthrough --volumes-from web: refused by policy rule options.deny".into()),
+        (vec!["--mount", "type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc"], "volume-opt refused by policy rule mounts (built-in default)".into()),
+        (vec!["-v", "/root:/r"], "source /root is not under mounts.sources (built-in default)".into()),
+        (vec!["-v", &home_etc], "resolves to /etc, which is not under mounts.sources".into()),
+        (vec!["--cgroup-parent", &other_slice], "passthrough --cgroup-parent ds01-student-bob.slice: refused by policy rule cgroup-parent.allow (built-in default)".into()),
+        (vec!["--user", "0"], "passthrough --user 0: refused by policy rule options.values.user".into()),
+        (vec!["--cidfile", "/tmp/cid"], "passthrough --cidfile /tmp/cid: refused with privileges".into()),
+        (vec!["--frobnicate=1"], "passthrough --frobnicate=1: not in the policy (options.allow/values/deny) (built-in default)".into()),
+    ];
+    for via in [Via::Sudo, Via::Setgid] {
+        for (opts, needle) in &cases {
+            let name = unique("priv-pol");
+            let out = create_through(&d, via, &image, &name, opts);
+            refused(&out, needle, &format!("{name}._.{}", d.uid));
+        }
+    }
+    assert!(!std::path::Path::new("/tmp/cid").exists());
+}
+
+#[test]
+fn ds01s_own_argv_passes_with_privileges() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-ds01", "");
+    let d = Deployment::new();
+    std::fs::create_dir(d.home().join("workspace")).unwrap();
+    let bind = format!("{}/workspace:/workspace", d.home().display());
+    let user = format!("{}:{}", d.uid, d.gid);
+    // DS01's slice name for the test user: '-' becomes '_'.
+    let slice = format!("ds01-student-{}.slice", d.user.replace('-', "_"));
+    for via in [Via::Sudo, Via::Setgid] {
+        let name = unique("priv-ds01");
+        let full = format!("{name}._.{}", d.uid);
+        cleanup.container(&full);
+        let out = create_through(
+            &d,
+            via,
+            &image,
+            &name,
+            &[
+                "-it",
+                "--shm-size",
+                "64m",
+                "--ipc",
+                "host",
+                "--network",
+                "host",
+                "--user",
+                &user,
+                "--cap-add",
+                "SYS_PTRACE",
+                "--group-add",
+                "video",
+                "--security-opt",
+                "seccomp=unconfined",
+                "-v",
+                &bind,
+                "-w",
+                "/workspace",
+                "--cgroup-parent",
+                &slice,
+                "-e",
+                "A=1",
+            ],
+        );
+        out.success();
+        let host = engine(&[
+            "container", "inspect", "--format",
+            "{{.HostConfig.IpcMode}} {{.HostConfig.NetworkMode}} {{.Config.User}} {{.HostConfig.CgroupParent}}",
+            &full,
+        ]);
+        assert_eq!(
+            host.stdout.trim(),
+            format!("host host {user} {slice}"),
+            "{via:?}"
+        );
+        assert_eq!(container(&full).unwrap()["ds01.user"], d.user);
+    }
+}
+
+#[test]
+fn label_and_env_files_reach_the_engine_as_the_vetted_flags() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-lf", "");
+    let d = Deployment::new();
+    let labels = d.user_file("labels", "team=ml\nrating=5\n", 0o644);
+    let envs = d.user_file("envs", "E=from-file\nF=  5  \n", 0o644);
+    let opts = [
+        "--label-file",
+        labels.to_str().unwrap(),
+        "--env-file",
+        envs.to_str().unwrap(),
+        "--label",
+        "rating=6",
+    ];
+    // The engine is given the labels and variables, never the paths.
+    let mut args = vec![
+        "create",
+        &image,
+        "--name",
+        "lf",
+        "--dry-run",
+        "--format",
+        "json",
+        "--",
+    ];
+    args.extend_from_slice(&opts);
+    let json = d.run(Via::Sudo, &args, &[]).success().json();
+    let argv: Vec<&str> = json["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for path in [&labels, &envs] {
+        let path = path.to_str().unwrap();
+        assert!(!argv.iter().any(|a| a.contains(path)), "{argv:?}");
+    }
+    assert!(!argv
+        .iter()
+        .any(|a| a.starts_with("--label-file") || a.starts_with("--env-file")));
+    let name = unique("priv-lf");
+    let full = format!("{name}._.{}", d.uid);
+    cleanup.container(&full);
+    create_through(&d, Via::Sudo, &image, &name, &opts).success();
+    // Rewritten after the run: nothing reads it again.
+    std::fs::write(&labels, "ds01.protected=true\n").unwrap();
+    let got = container(&full).unwrap();
+    assert_eq!((got["team"].as_str(), got["rating"].as_str()), ("ml", "6"));
+    assert!(!got.contains_key("ds01.protected"));
+    let env = engine(&[
+        "container",
+        "inspect",
+        "--format",
+        "{{json .Config.Env}}",
+        &full,
+    ]);
+    let env: Vec<String> = serde_json::from_str(env.stdout.trim()).unwrap();
+    assert!(
+        env.contains(&"E=from-file".to_string()) && env.contains(&"F=  5  ".to_string()),
+        "{env:?}"
+    );
+    // A bare variable would copy the engine's environment: refused with privileges.
+    let bare = d.user_file("bare", "HOME\n", 0o644);
+    let name = unique("priv-bare");
+    let out = create_through(
+        &d,
+        Via::Sudo,
+        &image,
+        &name,
+        &["--env-file", bare.to_str().unwrap()],
+    );
+    refused(
+        &out,
+        "HOME without a value is refused with privileges (sudo)",
+        &format!("{name}._.{}", d.uid),
+    );
+}
+
+#[test]
+fn the_operators_policy_file_decides_and_is_named_in_refusals() {
+    require_privileged!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "priv-polf", "");
+    let mut d = Deployment::new();
+    d.config(
+        "[options]\nallow = [\"tty\", \"volume\"]\ndeny = [\"shm-size\"]\n[mounts]\nsources = [\"/srv/ds01t-data\"]\n",
+        "0644",
+    );
+    let home_bind = format!("{}:/h", d.home().display());
+    for (opts, needle) in [
+        (vec!["--shm-size", "1g"], "passthrough --shm-size 1g: refused by policy rule options.deny (/etc/ds01-build/config.toml)".to_string()),
+        (vec!["--ipc", "host"], "passthrough --ipc host: not in the policy (options.allow/values/deny) (/etc/ds01-build/config.toml)".to_string()),
+        (vec!["-v", &home_bind], format!("source {} is not under mounts.sources (/etc/ds01-build/config.toml): allowed /srv/ds01t-data", d.home().display())),
+    ] {
+        let name = unique("priv-polf");
+        let out = create_through(&d, Via::Sudo, &image, &name, &opts);
+        refused(&out, &needle, &format!("{name}._.{}", d.uid));
+    }
+    let name = unique("priv-polf");
+    let full = format!("{name}._.{}", d.uid);
+    cleanup.container(&full);
+    create_through(&d, Via::Sudo, &image, &name, &["-t"]).success();
+    assert!(container(&full).is_some());
+    // Without privileges the configured policy applies too (a convenience, not a boundary).
+    let name = unique("priv-polp");
+    let out = d.run(
+        Via::Plain,
+        &[
+            "create",
+            &image,
+            "--name",
+            &name,
+            "--dry-run",
+            "--",
+            "--shm-size",
+            "1g",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    out.fails_with("refused by policy rule options.deny (/etc/ds01-build/config.toml)");
+}

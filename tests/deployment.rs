@@ -295,8 +295,28 @@ impl Drop for Deployment {
         }
         let _ = std::fs::remove_file(&self.sudoers);
         {
+            // userdel refuses while a process of the user still runs (one just signalled may
+            // take a moment): retry, then force, and say so.
             let _lock = ACCOUNTS.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = Command::new("userdel").arg(&self.user).status();
+            let userdel = |force: bool| {
+                let mut cmd = Command::new("userdel");
+                if force {
+                    cmd.arg("--force");
+                }
+                cmd.arg(&self.user)
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            let removed = (0..50).any(|_| {
+                userdel(false) || {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    false
+                }
+            });
+            if !removed && !userdel(true) {
+                eprintln!("warning: could not remove test user {}", self.user);
+            }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

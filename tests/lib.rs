@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one binary. Engine tests talk to a real engine (docker by default,
-//! `DS01_BUILD_ENGINE` to choose); with `DS01_BUILD_E2E=require` a missing engine fails them.
+//! `DS01_BUILD_ENGINE` to choose) and podman; a missing engine ends the run with one message, unless
+//! `DS01_BUILD_E2E=skip`, and then the run reports how many engine tests were skipped.
 
 mod deployment;
 mod support;
@@ -13,5 +14,6 @@ mod lineage;
 mod lint;
 mod privileged;
 mod profile;
+mod reach;
 mod schema;
 mod signals;

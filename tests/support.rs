@@ -98,11 +98,29 @@ pub fn ds01(args: &[&str]) -> Ds01 {
         .current_dir(root())
         .env_remove("SOURCE_DATE_EPOCH")
         .env_remove("DS01_CONTEXT")
-        .env("DS01_BUILD_ENGINE", engine_program());
+        .env_remove("DS01_BUILD_PROFILES");
+    // CI variables change what `build` records; a test sets the ones it is about.
+    for var in [
+        "GITHUB_OUTPUT",
+        "GITHUB_SHA",
+        "GITHUB_SERVER_URL",
+        "GITHUB_REPOSITORY",
+        "CI_COMMIT_SHA",
+        "CI_PROJECT_URL",
+        "SOURCE_COMMIT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("DS01_BUILD_ENGINE", engine_program());
     Ds01 { cmd, stdin: None }
 }
 
 impl Ds01 {
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.cmd.args(args);
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.cmd.env(key, value);
         self
@@ -151,61 +169,137 @@ pub fn engine_program() -> String {
     std::env::var("DS01_BUILD_ENGINE").unwrap_or_else(|_| "docker".to_string())
 }
 
-/// Whether `program info` succeeds (asked once per program and test process).
+/// Whether `program info` succeeds.
 fn answers(program: &str) -> bool {
-    static ANSWERS: OnceLock<std::sync::Mutex<BTreeMap<String, bool>>> = OnceLock::new();
-    let mut known = ANSWERS.get_or_init(Default::default).lock().unwrap();
-    *known.entry(program.to_string()).or_insert_with(|| {
-        Command::new(program)
-            .arg("info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+    Command::new(program)
+        .arg("info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Which engines answer, asked once per test process for every engine the tests use, before the
+/// first engine test starts (so a run that stops here has created nothing). Unless
+/// `DS01_BUILD_E2E=skip`, an engine that does not answer ends the run: one message saying how to
+/// start it, exit code 1.
+struct Engines {
+    test_engine: bool,
+    podman: bool,
+}
+
+fn engines() -> &'static Engines {
+    static ENGINES: OnceLock<Engines> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        let mode = std::env::var("DS01_BUILD_E2E").unwrap_or_default();
+        let skip = match mode.as_str() {
+            "" | "require" => false,
+            "skip" => true,
+            other => stop(&format!(
+                "DS01_BUILD_E2E={other:?}: expected require (the default) or skip"
+            )),
+        };
+        let program = engine_program();
+        let test_engine = answers(&program);
+        let podman = if program == "podman" {
+            test_engine
+        } else {
+            answers("podman")
+        };
+        let found = Engines {
+            test_engine,
+            podman,
+        };
+        let mut missing = Vec::new();
+        if !found.test_engine {
+            missing.push(format!(
+                "`{program} info` fails: start the engine (`dockerd --bridge=none --iptables=false &` \
+                 as root, or `.ci/run`, which installs and starts one)"
+            ));
+        }
+        if !found.podman && program != "podman" {
+            missing.push(
+                "`podman info` fails: install podman (`apt-get install podman`; `.ci/run` does)"
+                    .to_string(),
+            );
+        }
+        if !missing.is_empty() && !skip {
+            stop(&format!(
+                "{}; or set DS01_BUILD_E2E=skip to run without those engine tests",
+                missing.join("; ")
+            ));
+        }
+        if !missing.is_empty() {
+            report_skips_at_exit(missing.join("; "));
+        }
+        found
     })
 }
 
-/// `answers(program)`; with `DS01_BUILD_E2E=require`, an engine that does not answer panics instead.
-#[track_caller]
-fn available(program: &str) -> bool {
-    let up = answers(program);
-    if !up && std::env::var("DS01_BUILD_E2E").as_deref() == Ok("require") {
-        panic!("DS01_BUILD_E2E=require but `{program} info` fails: start the engine (see .ci/run)");
+/// End the test run with one message on the real stderr (not captured by the test harness).
+fn stop(message: &str) -> ! {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "\nds01-build tests: {message}");
+    std::process::exit(1)
+}
+
+static SKIPPED: AtomicUsize = AtomicUsize::new(0);
+static SKIP_REASON: OnceLock<String> = OnceLock::new();
+
+/// Count an engine test that returned early under `DS01_BUILD_E2E=skip`.
+pub fn skipped() {
+    SKIPPED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Under `DS01_BUILD_E2E=skip`, print how many engine tests were skipped once the run ends (after
+/// the harness's own summary), so that a skip never looks like a pass.
+fn report_skips_at_exit(reason: String) {
+    extern "C" fn report() {
+        use std::io::Write;
+        let n = SKIPPED.load(Ordering::Relaxed);
+        let reason = SKIP_REASON.get().map_or("", String::as_str);
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "ds01-build tests: {n} engine tests SKIPPED (DS01_BUILD_E2E=skip): {reason}"
+        );
     }
-    up
+    let _ = SKIP_REASON.set(reason);
+    // SAFETY: `report` is a plain function that only reads atomics and a OnceLock and writes to
+    // stderr; it never unwinds (write errors are ignored).
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::atexit(report);
+    }
 }
 
-/// Whether the test engine answers. With `DS01_BUILD_E2E=require`, a missing engine panics instead.
-#[track_caller]
+/// Whether the test engine answers (see [`engines`]: without one, the run stops unless skipping).
 pub fn engine_available() -> bool {
-    available(&engine_program())
+    engines().test_engine
 }
 
-/// Whether podman answers `podman info` (whatever the test engine is). With
-/// `DS01_BUILD_E2E=require` (CI installs podman), a podman that does not answer panics instead.
-#[track_caller]
+/// Whether podman answers `podman info`, whatever the test engine is (CI installs podman).
 pub fn podman_available() -> bool {
-    available("podman")
+    engines().podman
 }
 
-/// Start an engine test: returns (skipping the test) when no engine answers and the engine is not
-/// required.
+/// Start an engine test: under `DS01_BUILD_E2E=skip`, returns (counted as skipped) when no engine
+/// answers; otherwise a missing engine has already ended the run.
 #[macro_export]
 macro_rules! require_engine {
     () => {
         if !$crate::support::engine_available() {
-            eprintln!("skipped: no container engine answers (set DS01_BUILD_E2E=require to fail)");
+            $crate::support::skipped();
             return;
         }
     };
 }
 
-/// Start a podman test: returns (skipping the test) when podman does not answer and is not required.
+/// Start a podman test: like [`require_engine`], for podman.
 #[macro_export]
 macro_rules! require_podman {
     () => {
         if !$crate::support::podman_available() {
-            eprintln!("skipped: podman does not answer (set DS01_BUILD_E2E=require to fail)");
+            $crate::support::skipped();
             return;
         }
     };

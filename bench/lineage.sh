@@ -42,7 +42,7 @@ top="$stem-$images"
 echo "built $images images in $(( $(date +%s%3N) - start )) ms"
 
 # Sanity: the whole chain, conforming, 500 labels.
-"$bin" --engine "$engine" lineage "$top" --format json > "$work/lineage.json"
+"$bin" lineage "$top" --engine "$engine" --format json > "$work/lineage.json"
 python3 - "$work/lineage.json" "$images" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -61,8 +61,8 @@ cat > "$work/floor.sh" <<FLOOR
 FLOOR
 chmod +x "$work/floor.sh"
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/t.json" \
-  -n lineage-text "$bin --engine $engine lineage $top" \
-  -n lineage-json "$bin --engine $engine lineage $top --format json" \
+  -n lineage-text "$bin lineage $top --engine $engine" \
+  -n lineage-json "$bin lineage $top --format json --engine $engine" \
   -n two-engine-calls "$work/floor.sh" \
   -n image-inspect "$engine image inspect $top" \
   -n history "$engine history --no-trunc --format '{{json .CreatedBy}}' $top" >/dev/null

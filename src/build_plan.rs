@@ -79,6 +79,8 @@ pub enum PlanError {
     #[error(transparent)]
     Profile(Box<profile::ProfileError>),
     #[error(transparent)]
+    ProfileLookup(#[from] crate::profile_lookup::NotFound),
+    #[error(transparent)]
     Tag(#[from] tag::TagError),
     #[error(transparent)]
     Created(#[from] timestamp::CreatedError),
@@ -140,7 +142,19 @@ pub struct Request {
     /// The `SOURCE_DATE_EPOCH` environment value, if set.
     pub source_date_epoch: Option<String>,
     pub cwd: PathBuf,
+    /// Where a profile NAME is looked up.
+    pub profile_places: crate::profile_lookup::Places,
+    /// CI variables: the revision and source URL used when git gives none.
+    pub ci: crate::ci::CiEnv,
     pub iidfile: PathBuf,
+}
+
+/// One `push TAG` per tag, in tag order, after a successful build (`build --push`).
+pub fn push_commands(plan: &BuildPlan, engine: &Engine) -> Vec<EngineCommand> {
+    plan.tags
+        .iter()
+        .map(|tag| engine.command(["push", tag.as_str()]))
+        .collect()
 }
 
 /// Read and validate every input of a build. Reads files and the git repository; starts no process.
@@ -164,7 +178,13 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         .map(|v| timestamp::from_source_date_epoch(v).map(|_| v))
         .transpose()?;
 
-    let profile = profile::load(&req.profile, &req.cwd)?;
+    let profile_ref = if profile::is_path_like(&req.profile) {
+        req.profile.clone()
+    } else {
+        let found = crate::profile_lookup::find(&req.profile, &req.profile_places, &req.cwd)?;
+        found.to_string_lossy().into_owned()
+    };
+    let profile = profile::load(&profile_ref, &req.cwd)?;
 
     let (image_text, image_origin) = match &req.image {
         Some(image) => (image.clone(), "--image".to_string()),
@@ -223,11 +243,45 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         path: profile.context.display().to_string(),
         message: e.to_string(),
     })?;
+    // Only a web address makes a `source-home`; a local path or file:// origin says nothing
+    // to a reader of the image.
+    let git_source = git
+        .as_ref()
+        .and_then(|g| g.origin_url.clone())
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"));
+    let git_revision = git.as_ref().and_then(|g| g.revision.clone());
+    // Without usable git metadata (no repository, an unborn branch, no web origin), what the CI
+    // system announces stands in.
+    let ci_revision = match (&req.revision, &git_revision) {
+        (None, None) => req.ci.revision(),
+        _ => None,
+    };
+    let ci_source = match git_source {
+        None => req.ci.source_url(),
+        Some(_) => None,
+    };
     if git.is_none() {
-        warnings.push(format!(
-            "{} is not in a git repository: source-revision and the git-derived source-home are left out",
-            profile.context.display()
-        ));
+        let from: Vec<String> = ci_revision
+            .iter()
+            .map(|(var, _)| format!("source-revision from {var}"))
+            .chain(
+                ci_source
+                    .iter()
+                    .map(|(var, _)| format!("source URL from {var}")),
+            )
+            .collect();
+        warnings.push(if from.is_empty() {
+            format!(
+                "{} is not in a git repository: source-revision and the git-derived source-home are left out",
+                profile.context.display()
+            )
+        } else {
+            format!(
+                "{} is not in a git repository: {}",
+                profile.context.display(),
+                from.join(", ")
+            )
+        });
     }
     let commit = git.as_ref().and_then(|g: &GitInfo| {
         g.commit_time.map(|seconds| CommitTime {
@@ -249,16 +303,12 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         base_name,
         tag,
         created,
-        // Only a web address makes a `source-home`; a local path or file:// origin says nothing
-        // to a reader of the image.
-        source_url: git
-            .as_ref()
-            .and_then(|g| g.origin_url.clone())
-            .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+        source_url: git_source.or(ci_source.map(|(_, url)| url)),
         revision: req
             .revision
             .clone()
-            .or_else(|| git.as_ref().and_then(|g| g.revision.clone())),
+            .or(git_revision)
+            .or(ci_revision.map(|(_, rev)| rev)),
         cli_labels,
         label_mode: req.label_mode,
         dockerfile,

@@ -2,7 +2,8 @@
 //! names clap: CLI-side mirror enums ([`LabelModeArg`], [`InterfaceArg`]) convert to the domain
 //! types, and `create`'s optional-key flags are generated from [`crate::container_schema::CREATE_FLAGS`].
 //!
-//! Nothing here does I/O; `commands/*` turn these structs into requests and plans and run them.
+//! Nothing here does I/O (except listing profile names when a shell asks for completions);
+//! `commands/*` turn these structs into requests and plans and run them.
 
 use std::path::PathBuf;
 
@@ -15,47 +16,93 @@ use crate::create::CreateRequest;
 #[derive(Debug, Parser)]
 #[command(
     name = "ds01-build",
-    version,
+    version = VERSION,
     about = "Stamp container images and containers with namespaced labels, and read them back",
     propagate_version = true
 )]
 pub struct Cli {
     /// Print every engine command (`+ docker ...`) on stderr before running it.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
-
-    /// Container engine program (docker or podman, a name or a path); also DS01_BUILD_ENGINE.
-    /// Default: engine.program from the configuration, else `docker` when it is on PATH, else
-    /// `podman`. With privileges only the configured (or built-in) engine is accepted.
-    #[arg(long, global = true, value_name = "PROGRAM")]
-    pub engine: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// `--version`: the package version and the commit it was built from (see `build.rs`).
+pub const VERSION: &str = env!("DS01_BUILD_VERSION");
+
+/// The help heading of the options every engine-using subcommand shares.
+const GLOBAL: &str = "Global options";
+
+/// The engine options of every subcommand that talks to an engine (not `schema`, `completions`, `man`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct EngineArgs {
+    /// Container engine program (docker or podman, a name or a path); also DS01_BUILD_ENGINE.
+    /// Default: engine.program from the configuration, else `docker` when it is on PATH, else
+    /// `podman`. With privileges only the configured (or built-in) engine is accepted.
+    #[arg(long, value_name = "PROGRAM", help_heading = GLOBAL)]
+    pub engine: Option<String>,
+}
+
+impl Command {
+    /// The engine options, for subcommands that use an engine.
+    pub fn engine_args(&self) -> Option<&EngineArgs> {
+        match self {
+            Command::Build(a) => Some(&a.engine),
+            Command::Create(a) => Some(&a.engine),
+            Command::Lineage(a) => Some(&a.engine),
+            Command::Owner(a) => Some(&a.engine),
+            Command::Ps(a) => Some(&a.engine),
+            Command::Audit(a) => Some(&a.engine),
+            Command::Inspect(a) => Some(&a.engine),
+            Command::Lint(a) => Some(&a.engine),
+            Command::Schema(_) | Command::Completions(_) | Command::Man(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build an image from a profile, stamped with heritable namespaced labels.
+    #[command(
+        after_help = "Example:\n  ds01-build build ubu-lts --tag 2020.09.03-0.0.1 --dry-run"
+    )]
     Build(BuildArgs),
     /// Create a DS01 container stamped with `ds01.*` labels (the container-create backend).
+    #[command(
+        after_help = "Example:\n  ds01-build create my/img --name proj --gpus 1 --dry-run -- --network none"
+    )]
     Create(Box<CreateArgs>),
     /// Print the `ds01.*` label schema.
+    #[command(after_help = "Example:\n  ds01-build schema --format json")]
     Schema(SchemaArgs),
     /// Rebuild an image's chain of heritable-labelled images from its labels and history.
+    #[command(after_help = "Example:\n  ds01-build lineage jefferys/my-app --format json")]
     Lineage(LineageArgs),
     /// Tell who owns containers, reading `ds01.*` and legacy `aime.mlc.*` labels.
+    #[command(after_help = "Example:\n  ds01-build owner alice-box._.1000 old-box")]
     Owner(OwnerArgs),
     /// List containers with owner, managed flag, interface and label namespace.
+    #[command(after_help = "Example:\n  ds01-build ps --all-users --legacy")]
     Ps(PsArgs),
     /// Report the `aime.mlc.*` → `ds01.*` migration: what is still legacy or deprecated.
+    #[command(after_help = "Example:\n  ds01-build audit --format json")]
     Audit(AuditArgs),
     /// Show the normalised `ds01.*` view of a container or image, with each value's source key.
+    #[command(after_help = "Example:\n  ds01-build inspect old-box --format json")]
     Inspect(InspectArgs),
     /// Check labels against key rules, the `ds01.*` schema and the heritable image schema.
+    #[command(after_help = "Example:\n  ds01-build lint --labels labels.json --format json")]
     Lint(LintArgs),
-    /// Print a shell completion script.
+    /// Print a shell completion script (it completes subcommands, options and profile names).
+    #[command(
+        after_help = "Example:\n  ds01-build completions bash > /etc/bash_completion.d/ds01-build"
+    )]
     Completions(CompletionsArgs),
+    /// Print the man page (roff) of ds01-build and its subcommands.
+    #[command(after_help = "Example:\n  ds01-build man build | man -l -")]
+    Man(ManArgs),
 }
 
 /// Output format for commands that print a result object.
@@ -104,9 +151,15 @@ impl From<LabelModeArg> for LabelMode {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Profile: a path to a TOML file, or a NAME looked up as `profiles/NAME.toml`.
-    #[arg(default_value = "hello")]
+    /// Profile: a path to a TOML file, or a NAME looked up as `NAME.toml` in --profiles DIR,
+    /// DS01_BUILD_PROFILES, the nearest `profiles/` from here upwards, then the user's config
+    /// directory (`~/.config/ds01-build/profiles`).
+    #[arg(default_value = "hello", add = clap_complete::ArgValueCandidates::new(profile_candidates))]
     pub profile: String,
+
+    /// Directory to look up a profile NAME in first.
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
 
     /// The image TAG, `CONTENT-SOURCE` (e.g. 20.04.01-0.0.1); overrides the tag file.
     #[arg(long, conflicts_with = "tag_file")]
@@ -142,15 +195,32 @@ pub struct BuildArgs {
     pub label_mode: LabelModeArg,
 
     /// Print the exact command and Dockerfile tail; run nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "push")]
     pub dry_run: bool,
 
+    /// After a successful build, push the three tags (`docker push`, one tag at a time).
+    #[arg(long)]
+    pub push: bool,
+
+    /// Output format: text (image ID, tags, labels) or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// Arguments passed unchanged to `docker build` (after `--`).
     #[arg(last = true, value_name = "DOCKER_BUILD_ARGS")]
     pub passthrough: Vec<String>,
+}
+
+/// Profile names for shell completion, from the lookup directories that need no flag.
+fn profile_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    crate::profile_lookup::candidates(&crate::profile_lookup::Places::from_env(None, &cwd))
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
 }
 
 /// `ds01.interface` values a creator may write (the CLI side of [`Interface`]).
@@ -274,8 +344,12 @@ pub struct CreateArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Output format: text (container ID) or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// What follows `docker create` on a docker command line: `[OPTIONS...] IMAGE [COMMAND]
     /// [ARG...]` (options only when IMAGE is given before `--`); `ds01.*`/`aime.mlc*` labels and
@@ -304,6 +378,7 @@ impl CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
+    /// Output format: markdown (docs/LABEL_SCHEMA.md) or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: SchemaFormat,
 }
@@ -312,8 +387,11 @@ pub struct SchemaArgs {
 pub struct LineageArgs {
     /// Image name, reference or ID.
     pub image: String,
+    /// Output format: text (the chain, root first) or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
@@ -321,8 +399,11 @@ pub struct OwnerArgs {
     /// Container names or IDs.
     #[arg(required = true)]
     pub containers: Vec<String>,
+    /// Output format: text (CONTAINER OWNER SOURCE, tab-separated) or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
@@ -336,22 +417,31 @@ pub struct PsArgs {
     /// Only containers that still carry legacy `aime.mlc.*` labels.
     #[arg(long)]
     pub legacy: bool,
+    /// Output format: an aligned table or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: TableFormat,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    /// Output format: a text report or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// A container or image name or ID.
     pub target: String,
+    /// Output format: a KEY VALUE SOURCE table or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
@@ -368,13 +458,23 @@ pub struct LintArgs {
     /// File of labels: a JSON object, or KEY=VALUE lines.
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
+    /// Output format: one line per finding and a summary, or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// The shell to print the script for.
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand whose page to print instead (e.g. `build`).
+    pub subcommand: Option<String>,
 }
 
 #[cfg(test)]
@@ -459,6 +559,61 @@ mod tests {
             .map(|f| (f.key, f.key.to_string()))
             .collect();
         assert_eq!(args.request().optional, want);
+    }
+
+    /// Every option and argument of every subcommand says what it is for; `--help` ends with one
+    /// example of the subcommand itself.
+    #[test]
+    fn help_stands_alone() {
+        let mut cli = Cli::command();
+        cli.build();
+        for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+            for arg in sub.get_arguments() {
+                assert!(
+                    arg.get_help().is_some(),
+                    "{} {}: no help text",
+                    sub.get_name(),
+                    arg.get_id()
+                );
+            }
+            let after = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let example = format!("Example:\n  ds01-build {} ", sub.get_name());
+            assert!(
+                after.starts_with(&example) && after.lines().count() == 2,
+                "{}: {after:?}",
+                sub.get_name()
+            );
+        }
+    }
+
+    /// `--engine` is offered (under the global heading, with `--verbose`) by exactly the
+    /// subcommands that talk to an engine.
+    #[test]
+    fn engine_options_only_where_an_engine_is_used() {
+        let mut cli = Cli::command();
+        cli.build();
+        for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+            let engine = sub.get_arguments().find(|a| a.get_id() == "engine");
+            let wants = !matches!(sub.get_name(), "schema" | "completions" | "man");
+            assert_eq!(engine.is_some(), wants, "{}", sub.get_name());
+            if let Some(engine) = engine {
+                assert_eq!(engine.get_help_heading(), Some(GLOBAL));
+            }
+            let verbose = sub
+                .get_arguments()
+                .find(|a| a.get_id() == "verbose")
+                .unwrap();
+            assert_eq!(verbose.get_help_heading(), Some(GLOBAL));
+        }
+        let parsed = Cli::try_parse_from(["ds01-build", "ps", "--engine", "podman"]).unwrap();
+        assert_eq!(
+            parsed.command.engine_args().unwrap().engine.as_deref(),
+            Some("podman")
+        );
+        assert!(Cli::try_parse_from(["ds01-build", "schema", "--engine", "podman"]).is_err());
     }
 
     #[test]

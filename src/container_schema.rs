@@ -734,8 +734,18 @@ pub const CREATE_FLAGS: &[CreateFlag] = &[
         "PATH",
         Some("Host path mounted as models (absolute)"),
     ),
-    value("ds01.workspace", "--workspace", "P", None),
-    value("ds01.project", "--project", "P", None),
+    value(
+        "ds01.workspace",
+        "--workspace",
+        "NAME",
+        Some("DS01 workspace name"),
+    ),
+    value(
+        "ds01.project",
+        "--project",
+        "NAME",
+        Some("DS01 project name"),
+    ),
     value("ds01.slice", "--slice", "S", Some("systemd slice path")),
     CreateFlag {
         key: "ds01.protected",

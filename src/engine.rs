@@ -49,11 +49,11 @@ pub enum EngineError {
         code: i32,
         stderr: String,
     },
-    #[error("cannot run `{program}`: {source} ({hint})")]
+    /// The OS error is part of the message, not a cause, so that it is printed once.
+    #[error("cannot run `{program}`: {error} ({hint})")]
     Spawn {
         program: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
         /// How to choose another engine.
         hint: String,
     },
@@ -252,7 +252,7 @@ impl EngineCommand {
     fn spawn_error(&self, source: std::io::Error) -> EngineError {
         EngineError::Spawn {
             program: self.argv[0].clone(),
-            source,
+            error: source,
             hint: match &self.setting {
                 Setting::Caller => format!("install docker or podman, or set {ENGINE_ENV}"),
                 Setting::Operator { source, .. } => format!("the engine is {source}"),

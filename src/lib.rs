@@ -4,6 +4,7 @@
 
 pub mod build_plan;
 pub mod caller_file;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -28,6 +29,7 @@ pub mod ownership;
 pub mod passthrough_files;
 pub mod policy;
 pub mod profile;
+pub mod profile_lookup;
 pub mod queries;
 pub mod reference;
 pub mod tag;

@@ -5,10 +5,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use ds01_build::{cli, commands};
 
 fn main() -> ExitCode {
+    // A shell asking for completions (COMPLETE=bash|zsh|fish set by the script `completions`
+    // prints) gets them and the process exits here; otherwise this only reads one variable.
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => exit_code(code),

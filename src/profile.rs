@@ -323,7 +323,8 @@ fn parent_dir(path: &Path) -> PathBuf {
     clean(path.parent().unwrap_or(Path::new("")))
 }
 
-fn is_path_like(value: &str) -> bool {
+/// Whether a profile reference is a path (it contains `/` or ends in `.toml`) rather than a NAME.
+pub fn is_path_like(value: &str) -> bool {
     value.contains('/') || value.ends_with(".toml")
 }
 

@@ -4,12 +4,12 @@ use crate::support::ds01;
 
 #[test]
 fn version_and_help() {
+    // The exact text, with the commit, is checked in reach.rs.
     let out = ds01(&["--version"]).run();
     out.success();
-    assert_eq!(
-        out.stdout,
-        format!("ds01-build {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert!(out
+        .stdout
+        .starts_with(&format!("ds01-build {}", env!("CARGO_PKG_VERSION"))));
     for sub in [
         "build",
         "create",
@@ -21,6 +21,7 @@ fn version_and_help() {
         "inspect",
         "lint",
         "completions",
+        "man",
     ] {
         let out = ds01(&[sub, "--help"]).run();
         out.success();
@@ -34,10 +35,25 @@ fn version_and_help() {
 
 #[test]
 fn completions_are_generated() {
+    // The script registers the binary itself as the completer...
     let out = ds01(&["completions", "bash"]).run();
     out.success();
-    assert!(out.stdout.contains("ds01-build"));
-    assert!(out.stdout.contains("lineage"));
+    assert!(out.stdout.contains("complete -o nospace"), "{}", out.stdout);
+    assert!(out.stdout.contains("\"ds01-build\" -- "), "{}", out.stdout);
+    // ...which answers with the subcommands (fish's protocol: one candidate a line, TAB, help).
+    let out = ds01(&["--", "ds01-build", ""])
+        .env("COMPLETE", "fish")
+        .run();
+    out.success();
+    for sub in ["build", "create", "lineage", "man"] {
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.split('\t').next() == Some(sub)),
+            "{sub}: {}",
+            out.stdout
+        );
+    }
 }
 
 #[test]

@@ -188,17 +188,22 @@ struct Engines {
     podman: bool,
 }
 
+/// Whether `DS01_BUILD_E2E=skip`: engine (and privileged) tests that cannot run return early,
+/// counted by [`skipped`]; otherwise they fail. Any value but `require`, `skip` or none ends the run.
+pub fn skip_mode() -> bool {
+    match std::env::var("DS01_BUILD_E2E").unwrap_or_default().as_str() {
+        "" | "require" => false,
+        "skip" => true,
+        other => stop(&format!(
+            "DS01_BUILD_E2E={other:?}: expected require (the default) or skip"
+        )),
+    }
+}
+
 fn engines() -> &'static Engines {
     static ENGINES: OnceLock<Engines> = OnceLock::new();
     ENGINES.get_or_init(|| {
-        let mode = std::env::var("DS01_BUILD_E2E").unwrap_or_default();
-        let skip = match mode.as_str() {
-            "" | "require" => false,
-            "skip" => true,
-            other => stop(&format!(
-                "DS01_BUILD_E2E={other:?}: expected require (the default) or skip"
-            )),
-        };
+        let skip = skip_mode();
         let program = engine_program();
         let test_engine = answers(&program);
         let podman = if program == "podman" {
@@ -251,6 +256,13 @@ pub fn skipped() {
     SKIPPED.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Count a test skipped for `reason` under `DS01_BUILD_E2E=skip` (the count and the first reason
+/// are printed when the run ends).
+pub fn skipped_because(reason: &str) {
+    report_skips_at_exit(reason.to_string());
+    skipped();
+}
+
 /// Under `DS01_BUILD_E2E=skip`, print how many engine tests were skipped once the run ends (after
 /// the harness's own summary), so that a skip never looks like a pass.
 fn report_skips_at_exit(reason: String) {
@@ -263,7 +275,9 @@ fn report_skips_at_exit(reason: String) {
             "ds01-build tests: {n} engine tests SKIPPED (DS01_BUILD_E2E=skip): {reason}"
         );
     }
-    let _ = SKIP_REASON.set(reason);
+    if SKIP_REASON.set(reason).is_err() {
+        return; // registered already
+    }
     // SAFETY: `report` is a plain function that only reads atomics and a OnceLock and writes to
     // stderr; it never unwinds (write errors are ignored).
     #[allow(unsafe_code)]

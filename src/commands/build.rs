@@ -3,14 +3,21 @@
 use anyhow::{Context as _, Result};
 use serde_json::json;
 
+use std::io::Write as _;
+use std::path::Path;
+
 use super::Context;
-use crate::build_plan::{self, BuildPlan, Request};
+use crate::build_plan::{self, BuildPlan, PlanInputs, Request};
+use crate::ci::{self, CiEnv};
 use crate::cli::{BuildArgs, Format};
+use crate::engine::EngineError;
 use crate::labels;
 use crate::output::{emit, emit_json};
+use crate::profile_lookup::Places;
 
 pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     let iid = IidFile::new(args.dry_run)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let request = Request {
         profile: args.profile,
         image: args.image,
@@ -23,7 +30,9 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         label_mode: args.label_mode.into(),
         passthrough: args.passthrough,
         source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
-        cwd: std::env::current_dir().context("cannot read the current directory")?,
+        profile_places: Places::from_env(args.profiles.as_deref(), &cwd),
+        ci: CiEnv::from_env(),
+        cwd,
         iidfile: iid.path.clone(),
     };
     // Read the local offset before any thread exists (the `time` crate requires it).
@@ -42,19 +51,85 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         return Ok(0);
     }
 
-    plan.command.run_streaming()?;
+    if let Err(err) = plan.command.run_streaming() {
+        return engine_failure(ctx, err);
+    }
     let id = build_plan::read_iidfile(&iid.path).with_context(|| {
         format!(
             "the engine reported success but wrote no image ID to {}",
             iid.path.display()
         )
     })?;
+    if args.push {
+        for push in build_plan::push_commands(&plan, &ctx.engine) {
+            push.run_streaming()
+                .with_context(|| format!("built {id}, but pushing failed"))?;
+        }
+    }
+    if let Some(file) = std::env::var_os(GITHUB_OUTPUT).filter(|f| !f.is_empty()) {
+        write_github_outputs(Path::new(&file), &id, &plan, &inputs)?;
+    }
 
     match args.format {
         Format::Text => emit(render_result(&id, &plan))?,
         Format::Json => emit_json(&plan_json(&plan, Some(&id)))?,
     }
     Ok(0)
+}
+
+/// The file GitHub Actions reads step outputs from.
+const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+
+fn write_github_outputs(
+    file: &Path,
+    id: &str,
+    plan: &BuildPlan,
+    inputs: &PlanInputs,
+) -> Result<()> {
+    let text = ci::github_outputs(&ci::BuildOutputs {
+        image_id: id,
+        tags: &plan.tags,
+        labels: &plan.labels,
+        version: &inputs.tag.full,
+        revision: inputs.revision.as_deref(),
+    });
+    let mut out = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(file)
+        .with_context(|| format!("cannot open {GITHUB_OUTPUT} file {}", file.display()))?;
+    out.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {GITHUB_OUTPUT} file {}", file.display()))
+}
+
+/// A failed `docker build`: when the engine itself does not answer, one line saying so and what to
+/// do (instead of the whole command); else the engine's failure, its exit code passed through.
+fn engine_failure(ctx: &Context, err: EngineError) -> Result<i32> {
+    // A signal's code (128+n) means the user stopped the build: nothing to diagnose.
+    let EngineError::Failed { code, .. } = &err else {
+        return Err(err.into());
+    };
+    if *code >= 128 {
+        return Err(err.into());
+    }
+    let probe = ctx.engine.command(["info"]);
+    match probe.capture() {
+        Ok(info) if info.code != 0 => {
+            let why = info
+                .stderr
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("no answer");
+            eprintln!(
+                "ds01-build: error: the engine does not answer (`{}` failed: {why}): start it \
+                 (e.g. `sudo systemctl start docker`), or choose one that runs with --engine or DOCKER_HOST",
+                probe.display()
+            );
+            Ok(*code)
+        }
+        _ => Err(err.into()),
+    }
 }
 
 /// Where the engine writes the image ID. A real build uses a file inside a fresh private directory

@@ -18,6 +18,7 @@ mod create;
 mod inspect;
 mod lineage;
 mod lint;
+mod man;
 mod owner;
 mod ps;
 mod schema;
@@ -42,7 +43,8 @@ impl Context {
         let path = config::config_path(privilege.elevated(), env_config.as_deref());
         let config = config::load(&path)?;
         let env_engine = std::env::var(ENGINE_ENV).ok();
-        let explicit = match (&cli.engine, &env_engine) {
+        let flag = cli.command.engine_args().and_then(|e| e.engine.as_ref());
+        let explicit = match (flag, &env_engine) {
             (Some(flag), _) => Some(("--engine", flag.as_str())),
             (None, Some(env)) => Some((ENGINE_ENV, env.as_str())),
             (None, None) => None,
@@ -81,6 +83,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => man::run(&ctx, args),
     }
 }
 

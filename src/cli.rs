@@ -25,6 +25,12 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
 
+    /// Container engine program, before the subcommand (`ds01-build --engine podman ps`); the
+    /// subcommand's own `--engine` wins. Not propagated: `schema`, `completions` and `man` do not
+    /// offer it.
+    #[arg(long = "engine", value_name = "PROGRAM", help_heading = GLOBAL)]
+    pub engine: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -43,6 +49,17 @@ pub struct EngineArgs {
     /// `podman`. With privileges only the configured (or built-in) engine is accepted.
     #[arg(long, value_name = "PROGRAM", help_heading = GLOBAL)]
     pub engine: Option<String>,
+}
+
+impl Cli {
+    /// The engine program named on the command line: the subcommand's `--engine`, else the one
+    /// given before the subcommand.
+    pub fn engine_flag(&self) -> Option<&String> {
+        self.command
+            .engine_args()
+            .and_then(|e| e.engine.as_ref())
+            .or(self.engine.as_ref())
+    }
 }
 
 impl Command {
@@ -609,10 +626,12 @@ mod tests {
             assert_eq!(verbose.get_help_heading(), Some(GLOBAL));
         }
         let parsed = Cli::try_parse_from(["ds01-build", "ps", "--engine", "podman"]).unwrap();
-        assert_eq!(
-            parsed.command.engine_args().unwrap().engine.as_deref(),
-            Some("podman")
-        );
+        assert_eq!(parsed.engine_flag().map(String::as_str), Some("podman"));
+        let before = Cli::try_parse_from(["ds01-build", "--engine", "a", "ps"]).unwrap();
+        assert_eq!(before.engine_flag().map(String::as_str), Some("a"));
+        let both =
+            Cli::try_parse_from(["ds01-build", "--engine", "a", "ps", "--engine", "b"]).unwrap();
+        assert_eq!(both.engine_flag().map(String::as_str), Some("b"));
         assert!(Cli::try_parse_from(["ds01-build", "schema", "--engine", "podman"]).is_err());
     }
 

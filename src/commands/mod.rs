@@ -43,7 +43,7 @@ impl Context {
         let path = config::config_path(privilege.elevated(), env_config.as_deref());
         let config = config::load(&path)?;
         let env_engine = std::env::var(ENGINE_ENV).ok();
-        let flag = cli.command.engine_args().and_then(|e| e.engine.as_ref());
+        let flag = cli.engine_flag();
         let explicit = match (flag, &env_engine) {
             (Some(flag), _) => Some(("--engine", flag.as_str())),
             (None, Some(env)) => Some((ENGINE_ENV, env.as_str())),

@@ -5,11 +5,13 @@
 # it defines one), removes the images listed in `bench_images` (newest first) from $engine, and
 # removes $work.
 set -euo pipefail
+# Stop at the first error inside $(...) too (bash does not pass -e into command substitutions).
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 
 engine="${DS01_BUILD_ENGINE:-docker}"
 cargo build --release --locked -q
-bin="$PWD/target/release/ds01-build"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/ds01-build"
 work="$(mktemp -d)"
 bench_images=()
 

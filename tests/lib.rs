@@ -15,5 +15,6 @@ mod lint;
 mod privileged;
 mod profile;
 mod reach;
+mod readme;
 mod schema;
 mod signals;

@@ -474,3 +474,47 @@ fn push_and_dry_run_do_not_go_together() {
     assert_eq!(out.code, 2);
     out.stderr_has("--push");
 }
+
+#[test]
+fn fish_completes_profile_names_through_its_registration_script() {
+    let fish_present = Command::new("fish")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !fish_present {
+        assert!(
+            crate::support::skip_mode(),
+            "fish is not installed: apt-get install fish (.ci/run does), or set DS01_BUILD_E2E=skip"
+        );
+        crate::support::skipped_because("fish is not installed");
+        return;
+    }
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_ds01-build"))
+        .parent()
+        .unwrap();
+    let out = Command::new("fish")
+        .args([
+            "--no-config",
+            "-c",
+            "ds01-build completions fish | source; complete -C 'ds01-build build u'; \
+             complete -C 'ds01-build li'",
+        ])
+        .current_dir(root().join("examples"))
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        first,
+        ["ubu-lts", "lineage", "lint"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

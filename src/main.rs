@@ -11,7 +11,12 @@ use ds01_build::{cli, commands};
 fn main() -> ExitCode {
     // A shell asking for completions (COMPLETE=bash|zsh|fish set by the script `completions`
     // prints) gets them and the process exits here; otherwise this only reads one variable.
-    clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
+    // Completion lists profile directories, so a set-id or sudo invocation never completes.
+    if std::env::var_os("COMPLETE").is_some()
+        && ds01_build::identity::privilege().is_ok_and(|p| !p.elevated())
+    {
+        clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
+    }
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => exit_code(code),

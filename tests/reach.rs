@@ -518,3 +518,26 @@ fn fish_completes_profile_names_through_its_registration_script() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Completion lists profile directories: a set-id copy or sudo never answers a completion
+/// request (it is an ordinary, refused command line then); the plain copy does. (sudo usually
+/// drops COMPLETE from the environment anyway; the set-id copies keep it.)
+#[test]
+fn an_elevated_invocation_never_completes() {
+    use crate::deployment::{Deployment, Via};
+    crate::require_privileged!();
+    let d = Deployment::new();
+    let ask = ["--", "ds01-build", "build", ""];
+    let plain = d.run(Via::Plain, &ask, &[("COMPLETE", "fish")]);
+    plain.success();
+    plain.stdout_has("--profiles");
+    for via in [Via::Setgid, Via::Setuid, Via::Sudo] {
+        let out = d.run(via, &ask, &[("COMPLETE", "fish")]);
+        assert_eq!(out.code, 2, "{via:?}: {}", out.stdout);
+        assert!(
+            !out.stdout.contains("--profiles"),
+            "{via:?}: {}",
+            out.stdout
+        );
+    }
+}

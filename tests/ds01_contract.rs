@@ -173,6 +173,16 @@ fn ds01_build_args(ws: &str, name: &str, user: &str, docker_tail: &[&str]) -> Ve
     v
 }
 
+/// `.HostConfig` with `Binds` sorted: the docker CLI collects `-v` values in a map, so the order of
+/// `Binds` differs between two creates from the same argv.
+fn host_config(target: &str) -> serde_json::Value {
+    let mut host = inspect_json(target, ".HostConfig");
+    if let Some(binds) = host["Binds"].as_array_mut() {
+        binds.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    }
+    host
+}
+
 fn inspect_json(target: &str, field: &str) -> serde_json::Value {
     let out = engine(&[
         "inspect",
@@ -240,11 +250,8 @@ fn worked_example_single_mig_matches_plain_docker_create() {
     out.success();
 
     // HostConfig and the container's command and config are the same.
-    assert_eq!(
-        inspect_json(&name, ".HostConfig"),
-        inspect_json(&plain_name, ".HostConfig")
-    );
-    let host = inspect_json(&name, ".HostConfig");
+    assert_eq!(host_config(&name), host_config(&plain_name));
+    let host = host_config(&name);
     assert_eq!(host["DeviceRequests"][0]["DeviceIDs"][0], MIG);
     assert_eq!(host["ShmSize"], 17179869184u64);
     assert_eq!(host["CgroupParent"], "ds01-student-alice.slice");

@@ -541,3 +541,15 @@ fn an_elevated_invocation_never_completes() {
         );
     }
 }
+
+#[test]
+fn an_unwritable_github_output_fails_before_the_engine() {
+    let dir = project_without_git("ds01t/p");
+    let cmd = ds01(&["build", "p.toml"])
+        .current_dir(dir.path())
+        .env("GITHUB_OUTPUT", "/nonexistent-dir/out");
+    refused_before_engine(
+        cmd,
+        "cannot open GITHUB_OUTPUT file /nonexistent-dir/out: No such file or directory",
+    );
+}

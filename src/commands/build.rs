@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 use serde_json::json;
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Context;
 use crate::build_plan::{self, BuildPlan, PlanInputs, Request};
@@ -17,6 +17,12 @@ use crate::profile_lookup::Places;
 
 pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     let iid = IidFile::new(args.dry_run)?;
+    // Opened first (appending, nothing written yet), so an unwritable file fails before anything
+    // is read or built.
+    let github_output = match args.dry_run {
+        true => None,
+        false => open_github_output()?,
+    };
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let request = Request {
         profile: args.profile,
@@ -66,8 +72,8 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
                 .with_context(|| format!("built {id}, but pushing failed"))?;
         }
     }
-    if let Some(file) = std::env::var_os(GITHUB_OUTPUT).filter(|f| !f.is_empty()) {
-        write_github_outputs(Path::new(&file), &id, &plan, &inputs)?;
+    if let Some((path, file)) = github_output {
+        write_github_outputs(&path, file, &id, &plan, &inputs)?;
     }
 
     match args.format {
@@ -80,8 +86,23 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
 /// The file GitHub Actions reads step outputs from.
 const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
 
+/// `$GITHUB_OUTPUT`, opened for appending, when it is set.
+fn open_github_output() -> Result<Option<(PathBuf, std::fs::File)>> {
+    let Some(path) = std::env::var_os(GITHUB_OUTPUT).filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(path);
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {GITHUB_OUTPUT} file {}", path.display()))?;
+    Ok(Some((path, file)))
+}
+
 fn write_github_outputs(
-    file: &Path,
+    path: &Path,
+    mut out: std::fs::File,
     id: &str,
     plan: &BuildPlan,
     inputs: &PlanInputs,
@@ -93,13 +114,8 @@ fn write_github_outputs(
         version: &inputs.tag.full,
         revision: inputs.revision.as_deref(),
     });
-    let mut out = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(file)
-        .with_context(|| format!("cannot open {GITHUB_OUTPUT} file {}", file.display()))?;
     out.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {GITHUB_OUTPUT} file {}", file.display()))
+        .with_context(|| format!("cannot write {GITHUB_OUTPUT} file {}", path.display()))
 }
 
 /// A failed `docker build`: when the engine itself does not answer, one line saying so and what to

@@ -123,15 +123,24 @@ fn the_caller_cannot_choose_the_engine_or_its_environment() {
         ("DOCKER_HOST", "unix:///nonexistent.sock"),
         ("DOCKER_CONFIG", docker_config.to_str().unwrap()),
     ];
-    // Control: the trap is armed (the docker CLI with that environment runs the helper).
-    let absent = format!("{}-absent", unique("priv-none"));
+    // Control: the trap is armed (the docker CLI with that environment runs the helper for the
+    // pull `--pull=always` asks for).
+    let armed_name = unique("priv-armed");
+    cleanup.container(&armed_name);
     let armed: Out = std::process::Command::new("env")
         .args([
             "-i",
             &format!("PATH={path}"),
             &format!("DOCKER_CONFIG={}", docker_config.display()),
         ])
-        .args(["/usr/bin/docker", "pull", &absent])
+        .args([
+            "/usr/bin/docker",
+            "create",
+            "--pull=always",
+            "--name",
+            &armed_name,
+            &image,
+        ])
         .output()
         .unwrap()
         .into();
@@ -150,13 +159,16 @@ fn the_caller_cannot_choose_the_engine_or_its_environment() {
         let out = d.run(via, &create_args(&image, &name, &[]), &hostile);
         out.success();
         assert_eq!(container(&full).unwrap()["ds01.user"], d.user, "{via:?}");
-        // A pull (image not local) does not run the caller's credential helper either.
+        // A pull does not run the caller's credential helper either (it fails: no registry).
+        let pull = unique("priv-pull");
+        cleanup.container(format!("{pull}._.{}", d.uid));
         let out = d.run(
             via,
-            &create_args(&absent, &unique("priv-pull"), &[]),
+            &create_args(&image, &pull, &["--", "--pull=always"]),
             &hostile,
         );
         assert_ne!(out.code, 0, "{via:?}: {}", out.stdout);
+        assert!(out.stderr.contains("pull"), "{via:?}: {}", out.stderr);
         assert!(
             !marker.exists(),
             "{via:?}: the caller's PATH or DOCKER_CONFIG was used"
@@ -217,7 +229,20 @@ fn the_invoker_is_the_real_user_whatever_the_environment_says() {
     )
     .success();
     assert_eq!(container(&full).unwrap()["ds01.user"], "nobody");
-    // Through a group the admin belongs to in the group database, likewise.
+
+    // Through a group the admin belongs to in the group database (here: their own primary group).
+    let mut g = Deployment::new();
+    g.config(&format!("[admins]\ngroups = [\"{}\"]\n", g.user), "0644");
+    let name = unique("priv-admg");
+    let full = format!("{name}._.65534");
+    cleanup.container(&full);
+    g.run(
+        Via::Setgid,
+        &create_args(&image, &name, &["--owner", "nobody"]),
+        &[],
+    )
+    .success();
+    assert_eq!(container(&full).unwrap()["ds01.user"], "nobody");
 }
 
 #[test]
@@ -312,6 +337,40 @@ fn the_configuration_must_be_roots_alone() {
         &[("DS01_BUILD_CONFIG", own)],
     );
     out.fails_with(&format!("is owned by uid {}, not root", d.uid));
+    // The same file through a setgid copy (outside the overlay, so no /etc config): not read.
+    let fresh = Deployment::new();
+    let own = fresh.user_file("my.toml", "[engine]\nprogram = \"/bin/true\"\n", 0o644);
+    let out = fresh.run(
+        Via::Setgid,
+        &["create", "img", "--dry-run", "--name", "p"],
+        &[("DS01_BUILD_CONFIG", own.to_str().unwrap())],
+    );
+    assert!(
+        out.success().stdout.starts_with("/usr/bin/docker create"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn file_capabilities_without_a_set_id_bit_are_refused() {
+    require_privileged!();
+    let d = Deployment::new();
+    let copy = d.dir.join("ds01-build");
+    let setcap = std::process::Command::new("setcap")
+        .args(["cap_dac_override+ep", copy.to_str().unwrap()])
+        .status()
+        .expect("setcap (libcap2-bin)");
+    assert!(setcap.success());
+    let out = d.run(
+        Via::Plain,
+        &["create", "img", "--dry-run", "--name", "p"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    out.fails_with(
+        "ds01-build runs with file capabilities (CapEff 0x2) and no set-id bit: not a supported setup",
+    );
 }
 
 #[test]

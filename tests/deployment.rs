@@ -48,12 +48,16 @@ pub fn can_deploy() -> Result<(), String> {
     if !nix::unistd::geteuid().is_root() {
         return Err("not root".into());
     }
+    let path = std::env::var_os("PATH").unwrap_or_default();
     for tool in [
-        "sudo", "setpriv", "useradd", "userdel", "visudo", "unshare", "nsenter",
+        "sudo", "setpriv", "useradd", "userdel", "visudo", "unshare", "nsenter", "setcap",
     ] {
-        if crate::support::engine_with("sh", &["-c", &format!("command -v {tool}")]).code != 0 {
+        let found = std::env::split_paths(&path)
+            .chain(["/usr/sbin".into(), "/sbin".into()])
+            .any(|dir| dir.join(tool).is_file());
+        if !found {
             return Err(format!(
-                "{tool} is not installed (apt-get install sudo util-linux passwd)"
+                "{tool} is not installed (apt-get install sudo util-linux passwd libcap2-bin)"
             ));
         }
     }

@@ -729,6 +729,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readmes_configuration_examples_parse() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("\n## Deploying on a shared server\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("README has a Deploying on a shared server section");
+        let blocks: Vec<&str> = section
+            .split("```toml\n")
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap())
+            .collect();
+        assert_eq!(blocks.len(), 2, "{section}");
+        for block in blocks {
+            parse(block).unwrap_or_else(|e| panic!("{e:?}\n{block}"));
+        }
+    }
+
+    #[test]
     fn a_missing_file_is_no_configuration() {
         assert_eq!(
             load(Path::new("/nonexistent/ds01-build/config.toml")),

@@ -903,7 +903,7 @@ pub fn markdown() -> String {
          `--set KEY=VALUE`) is given, or by the component named. Scope `image`: an image label \
          (containers inherit it); every other key is a container's runtime state, which `create` \
          never lets a container inherit from its image (it writes the key empty) and `lint IMAGE` \
-         reports on images (L016).\n\n",
+         reports on images (L017).\n\n",
     );
     key_table(&mut md, current(false));
 

@@ -79,7 +79,7 @@ impl Rule {
             Rule::BasePrefix => "L013",
             Rule::Lineage => "L014",
             Rule::NotConforming => "L015",
-            Rule::ImageRuntimeKey => "L016",
+            Rule::ImageRuntimeKey => "L017",
         }
     }
 

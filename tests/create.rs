@@ -211,7 +211,7 @@ fn dry_run_prints_the_command_and_creates_nothing() {
 /// Issue 8 item 4 on a real image carrying runtime labels (as `docker commit` of a GPU container
 /// would leave them): the container made by `create` carries them empty (DS01's readers take an
 /// empty value as absent: `ds01.protected` is not `true`, no GPU UUID), image-scope keys stay, and
-/// `lint IMAGE` reports the image (L016). A key readers count by presence is refused.
+/// `lint IMAGE` reports the image (L017). A key readers count by presence is refused.
 #[test]
 fn image_runtime_labels_do_not_reach_the_container() {
     require_engine!();
@@ -273,14 +273,14 @@ fn image_runtime_labels_do_not_reach_the_container() {
     for key in ["ds01.protected", "ds01.gpu.uuids", "ds01.monitoring"] {
         assert!(
             lint.stdout
-                .contains(&format!("L016 image-runtime-key: {key}:")),
+                .contains(&format!("L017 image-runtime-key: {key}:")),
             "{}",
             lint.stdout
         );
     }
     assert!(!lint
         .stdout
-        .contains("L016 image-runtime-key: ds01.framework"));
+        .contains("L017 image-runtime-key: ds01.framework"));
 
     // ds01.gpu.allocated: counted by presence, so an empty value would still count: refused...
     let allocated = busybox_image(

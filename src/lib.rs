@@ -15,6 +15,7 @@ pub mod create_options;
 pub mod docker_options;
 pub mod dockerfile;
 pub mod engine;
+pub mod engine_api;
 pub mod git;
 pub mod history;
 pub mod identity;

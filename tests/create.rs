@@ -242,6 +242,43 @@ fn image_runtime_labels_do_not_reach_the_container() {
     for key in neutralised.as_array().unwrap() {
         assert_eq!(labels[key.as_str().unwrap()], "", "{key}");
     }
+    // The image read goes over the daemon's socket for the bare `docker`; through the CLI for an
+    // engine given as a path: the same answer.
+    if engine_program() == "docker" {
+        let path = ["/usr/local/bin/docker", "/usr/bin/docker"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap();
+        let name_cli = guarded_name(&mut cleanup, "phantom-cli");
+        let out = ds01(&[
+            "-v", "create", &image, "--name", &name_cli, "--format", "json",
+        ])
+        .env("DS01_BUILD_ENGINE", path)
+        .run();
+        out.success();
+        assert!(
+            out.stderr
+                .contains(&format!("+ {path} image inspect -- {image}")),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.json()["neutralised"], neutralised);
+        let out = ds01(&[
+            "-v",
+            "create",
+            &image,
+            "--name",
+            &name_cli,
+            "--exact-name",
+            "--format",
+            "json",
+        ])
+        .run();
+        out.success();
+        assert!(!out.stderr.contains("image inspect"), "{}", out.stderr);
+        assert_eq!(out.json()["neutralised"], neutralised);
+        cleanup.container(&name_cli);
+    }
     // Image labels proper are inherited as docker does.
     assert_eq!(labels["ds01.framework"], "Pytorch");
     assert_eq!(labels["maintainer"], "bob");

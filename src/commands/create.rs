@@ -11,6 +11,7 @@ use super::{Context, Interrupted};
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
 use crate::engine::{Captured, Caught, EngineError};
+use crate::engine_api::{self, ImageAnswer};
 use crate::identity::{self, Mode};
 use crate::labels;
 use crate::output::{emit, emit_json};
@@ -171,10 +172,17 @@ fn interrupted(
     }
 }
 
-/// Read the image's labels (one `image inspect`, signals held like the create's) and keep its
+/// Read the image's labels (over the daemon's socket, [`engine_api`], else one `image inspect`,
+/// signals held like the create's) and keep its
 /// `ds01.*` runtime labels from reaching the container ([`CreatePlan::neutralise`]). A signal
 /// meanwhile: nothing was created, exit 128 + n.
 fn neutralise_image_labels(ctx: &Context, plan: CreatePlan) -> Result<CreatePlan> {
+    // The daemon's socket where the CLI would use it (no process); else, or if that fails, the CLI.
+    if let Some(socket) = engine_api::local_socket(&ctx.engine) {
+        if let Ok(ImageAnswer::Found { labels, .. }) = engine_api::image(&socket, &plan.image) {
+            return Ok(plan.neutralise(&labels, &ctx.engine)?);
+        }
+    }
     let command = ctx
         .engine
         .command(["image", "inspect", "--", plan.image.as_str()]);

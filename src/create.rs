@@ -405,6 +405,10 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(&'static str, String)>, CreateErro
         let (key, value) = arg
             .split_once('=')
             .ok_or_else(|| CreateError::SetSyntax { arg: arg.clone() })?;
+        // A known key's value is checked first, so a wrong value is named against its type.
+        if let Some(spec) = container_schema::lookup(key) {
+            check_flag_value(spec.key, value, Some("--set"))?;
+        }
         let spec = container_schema::settable(key).map_err(|refusal| CreateError::SetRefused {
             key: key.into(),
             refusal,

@@ -607,6 +607,10 @@ fn bad_input_is_refused_with_exit_2_before_any_engine_call() {
                 "--set",
                 "ds01.gpu.allocated=2026-07-22T12:00:00Z",
             ],
+            "--set \"2026-07-22T12:00:00Z\" is not valid for ds01.gpu.allocated: expected a comma list of DS01 slot ids",
+        ),
+        (
+            &["--gpu-slots", "1.2", "--set", "ds01.gpu.allocated=1.2"],
             "--set ds01.gpu.allocated: is a compatibility copy of ds01.gpu.slots",
         ),
         (
@@ -628,8 +632,7 @@ fn bad_input_is_refused_with_exit_2_before_any_engine_call() {
         argv.extend_from_slice(extra);
         refused_before_engine(ds01(&argv), needle);
     }
-    // The allocated slot list is typed where it can be given: a copy of --gpu-slots, so a
-    // timestamp there (the old contract) is the bad slot id above; and no image at all.
+    // No image at all.
     refused_before_engine(
         ds01(&["create", "--name", "n1", "--", "-it"]),
         "no IMAGE: write ds01-build create",

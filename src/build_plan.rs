@@ -15,9 +15,12 @@ use thiserror::Error;
 
 use crate::docker_options::{flag, value, OptionTable};
 use crate::dockerfile;
-use crate::engine::{Engine, EngineCommand};
+use crate::engine::{Builder, BuilderChoice, Engine, EngineCommand, BUILDKIT_ENV};
 use crate::git::GitInfo;
-use crate::image_schema::{BASE_PREFIX, LABEL_SCHEMA_VERSION, OCI_PREFIX as OCI};
+use crate::image_schema::{
+    BASE_PREFIX, LABEL_SCHEMA_VERSION, OCI_BASE_DIGEST, OCI_BASE_NAME, OCI_FROM_LEAVES,
+    OCI_PREFIX as OCI,
+};
 use crate::labels::{self, Labels};
 use crate::profile::{self, Base, Profile};
 use crate::reference::ImageRef;
@@ -32,7 +35,9 @@ pub enum LabelMode {
     /// re-runs one cached step).
     #[default]
     Dockerfile,
-    /// One `--label KEY=VALUE` flag per key, as the original build.sh did.
+    /// One `--label KEY=VALUE` flag per key, as the original build.sh did, except the
+    /// `label-schema-version` key, which goes in a `LABEL` appended to the streamed Dockerfile: BuildKit
+    /// leaves no history row for `--label`, and the image must end in a LABEL row setting that key.
     Args,
 }
 
@@ -43,8 +48,12 @@ pub struct PlanInputs {
     pub image: ImageRef,
     /// The `base-prefix` value: `scratch`, `""` or the parent's prefix.
     pub base_prefix: String,
-    /// The parent image's repository, when a base profile names it (for `org.opencontainers.image.base.name`).
+    /// The parent image's reference (`<repository>:latest`), when a base profile names it (for
+    /// `org.opencontainers.image.base.name`).
     pub base_name: Option<String>,
+    /// The parent image's digest when it is a local image (filled in from the engine before [`plan`];
+    /// `org.opencontainers.image.base.digest`).
+    pub base_digest: Option<String>,
     pub tag: Tag,
     /// The formatted `created` value.
     pub created: String,
@@ -54,6 +63,10 @@ pub struct PlanInputs {
     pub revision: Option<String>,
     /// `--label KEY=VALUE` flags, in order (a later one wins).
     pub cli_labels: Vec<(String, String)>,
+    /// `--annotation KEY=VALUE` flags, in order (a later one wins).
+    pub cli_annotations: Vec<(String, String)>,
+    /// `SOURCE_DATE_EPOCH`, when set (validated).
+    pub source_date_epoch: Option<i64>,
     pub label_mode: LabelMode,
     pub dockerfile: PathBuf,
     pub dockerfile_text: String,
@@ -68,6 +81,9 @@ pub struct PlanInputs {
 #[derive(Debug, Clone)]
 pub struct BuildPlan {
     pub labels: Labels,
+    /// Manifest annotations passed with `--annotation` (empty when the builder has none).
+    pub annotations: Labels,
+    pub builder: Builder,
     pub tags: Vec<String>,
     /// The text appended to the Dockerfile (empty in `args` mode).
     pub dockerfile_tail: String,
@@ -93,6 +109,22 @@ pub enum PlanError {
     },
     #[error("--label {value:?}: {message}")]
     CliLabel { value: String, message: String },
+    #[error("--annotation {value:?}: {message}")]
+    CliAnnotation { value: String, message: String },
+    #[error("--annotation: the {builder} builder has no manifest annotations (podman has them, and docker with buildx): remove --annotation")]
+    AnnotationsUnsupported { builder: &'static str },
+    #[error("Dockerfile {path}: {source}")]
+    Directive {
+        path: String,
+        #[source]
+        source: dockerfile::DirectiveError,
+    },
+    #[error("Dockerfile {path}: line {line} ends in a line continuation ({escape}): the LABEL ds01-build appends would become part of that instruction: end the instruction on that line")]
+    TrailingContinuation {
+        path: String,
+        line: usize,
+        escape: char,
+    },
     #[error("label key {key:?} from {origin}: {source}")]
     Key {
         key: String,
@@ -137,6 +169,7 @@ pub struct Request {
     pub created: Option<String>,
     pub revision: Option<String>,
     pub labels: Vec<String>,
+    pub annotations: Vec<String>,
     pub label_mode: LabelMode,
     pub passthrough: Vec<String>,
     /// The `SOURCE_DATE_EPOCH` environment value, if set.
@@ -165,6 +198,16 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         .iter()
         .map(|arg| {
             labels::parse_key_value(arg).map_err(|message| PlanError::CliLabel {
+                value: arg.clone(),
+                message,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let cli_annotations = req
+        .annotations
+        .iter()
+        .map(|arg| {
+            labels::parse_key_value(arg).map_err(|message| PlanError::CliAnnotation {
                 value: arg.clone(),
                 message,
             })
@@ -207,7 +250,10 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
                 origin: parent.display().to_string(),
                 source,
             })?;
-            (parent_ref.prefix(), Some(parent_ref.repository()))
+            (
+                parent_ref.prefix(),
+                Some(format!("{}:latest", parent_ref.repository())),
+            )
         }
         None => {
             return Err(PlanError::NoBase {
@@ -232,6 +278,20 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
             source,
         }
     })?;
+    // What the appended LABEL meets: the escape character Docker will use, and no instruction
+    // left open at the end of the file to swallow it.
+    let escape =
+        dockerfile::directives(&dockerfile_text).map_err(|source| PlanError::Directive {
+            path: dockerfile.display().to_string(),
+            source,
+        })?;
+    if let Some(line) = dockerfile::trailing_continuation(&dockerfile_text, escape) {
+        return Err(PlanError::TrailingContinuation {
+            path: dockerfile.display().to_string(),
+            line,
+            escape,
+        });
+    }
     if !profile.context.is_dir() {
         return Err(PlanError::Context {
             path: profile.context.display().to_string(),
@@ -301,6 +361,9 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
     Ok(PlanInputs {
         base_prefix,
         base_name,
+        base_digest: None,
+        cli_annotations,
+        source_date_epoch: epoch.and_then(|v| v.trim().parse::<i64>().ok()),
         tag,
         created,
         source_url: git_source.or(ci_source.map(|(_, url)| url)),
@@ -440,9 +503,6 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
             template::expand(template, &vars),
         );
     }
-    if inputs.profile.oci {
-        out.extend(oci_labels(&leaves, inputs.base_name.as_deref()));
-    }
     for key in out.keys() {
         labels::check_writable_key(key).map_err(|source| PlanError::Key {
             key: key.clone(),
@@ -454,32 +514,75 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
     for (key, value) in &inputs.cli_labels {
         out.insert(key.clone(), value.clone());
     }
+    if inputs.profile.oci {
+        // The OCI copies follow the final leaves (a `--label` on a leaf included); an OCI key
+        // given as `--label` itself wins.
+        let final_leaves: Labels = leaves
+            .keys()
+            .map(|leaf| (leaf.clone(), out[&format!("{ns}.{leaf}")].clone()))
+            .collect();
+        for (key, value) in oci_labels(
+            &final_leaves,
+            inputs.base_name.as_deref(),
+            inputs.base_digest.as_deref(),
+        ) {
+            if !inputs.cli_labels.iter().any(|(k, _)| *k == key) {
+                out.insert(key, value);
+            }
+        }
+    }
     Ok(out)
 }
 
-/// The same facts as `org.opencontainers.image.*` annotations; empty values are left out.
-fn oci_labels(leaves: &Labels, base_name: Option<&str>) -> Labels {
-    let pairs = [
-        ("created", "created"),
-        ("version", "version"),
-        ("revision", "source-revision"),
-        ("source", "source-home"),
-        ("url", "home"),
-        ("title", "title"),
-        ("description", "description"),
-        ("vendor", "vendor"),
-        ("licenses", "license-spdx"),
-        ("authors", "maintainer"),
-    ];
-    let mut out: Labels = pairs
+/// The same facts as `org.opencontainers.image.*` keys: every one of [`OCI_FROM_LEAVES`] and the
+/// two `base.*` keys, empty where unknown (as docker/metadata-action writes them), so that no value
+/// of the parent image shows through in the child.
+fn oci_labels(leaves: &Labels, base_name: Option<&str>, base_digest: Option<&str>) -> Labels {
+    let mut out: Labels = OCI_FROM_LEAVES
         .into_iter()
-        .filter_map(|(oci, leaf)| {
-            let value = leaves.get(leaf)?;
-            (!value.is_empty()).then(|| (format!("{OCI}.{oci}"), value.clone()))
+        .map(|(oci, leaf)| {
+            let value = leaves.get(leaf).cloned().unwrap_or_default();
+            (format!("{OCI}.{oci}"), value)
         })
         .collect();
-    if let Some(base) = base_name {
-        out.insert(format!("{OCI}.base.name"), base.to_string());
+    out.insert(
+        format!("{OCI}.{OCI_BASE_NAME}"),
+        base_name.unwrap_or_default().to_string(),
+    );
+    out.insert(
+        format!("{OCI}.{OCI_BASE_DIGEST}"),
+        base_digest.unwrap_or_default().to_string(),
+    );
+    out
+}
+
+/// Manifest annotations: the OCI facts that have a value (not `base.*`: buildah writes those
+/// itself), then the profile's `[annotations]`, then `--annotation` flags (a later one wins).
+pub fn compute_annotations(inputs: &PlanInputs, labels: &Labels) -> Labels {
+    let image = &inputs.image;
+    let tag = &inputs.tag;
+    let vars = Placeholders {
+        owner: image.owner().to_string(),
+        name: image.name().to_string(),
+        tag: tag.full.clone(),
+        content_version: tag.content.clone(),
+        source_version: tag.source.clone(),
+    };
+    let mut out: Labels = labels
+        .iter()
+        .filter(|(k, v)| {
+            !v.is_empty()
+                && k.strip_prefix(OCI)
+                    .and_then(|n| n.strip_prefix('.'))
+                    .is_some_and(|n| !n.starts_with("base."))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (key, template) in &inputs.profile.annotations {
+        out.insert(key.clone(), template::expand(template, &vars));
+    }
+    for (key, value) in &inputs.cli_annotations {
+        out.insert(key.clone(), value.clone());
     }
     out
 }
@@ -494,53 +597,97 @@ pub fn tags(image: &ImageRef, tag: &Tag) -> Vec<String> {
     ]
 }
 
-/// Compute the whole plan: labels, tags, Dockerfile tail and the engine command.
-pub fn plan(inputs: &PlanInputs, engine: &Engine) -> Result<BuildPlan, PlanError> {
+/// The key whose value must land in the final LABEL history row: the image's own
+/// `label-schema-version`.
+fn schema_version_key(inputs: &PlanInputs) -> String {
+    format!(
+        "{}.{}.{LABEL_SCHEMA_VERSION}",
+        inputs.image.prefix(),
+        inputs.profile.schema
+    )
+}
+
+/// Compute the whole plan: labels, tags, Dockerfile tail and the engine command, for the builder
+/// `builder` detected for `engine`.
+///
+/// The Dockerfile is always streamed on stdin (`-f -`) with a tail appended: in `dockerfile` mode
+/// every label, in `args` mode only the `label-schema-version` key (the rest as `--label` flags),
+/// so the newest history row is a LABEL setting that key on every builder. With podman and an
+/// escape character other than `\\` (buildah then misreads LABEL values) the labels go as `--label`
+/// flags, which podman records as LABEL rows.
+pub fn plan(
+    inputs: &PlanInputs,
+    engine: &Engine,
+    builder: &BuilderChoice,
+) -> Result<BuildPlan, PlanError> {
     let labels = compute_labels(inputs)?;
     let tags = tags(&inputs.image, &inputs.tag);
-
-    let mut args: Vec<String> = vec!["build".into()];
-    let (dockerfile_tail, flag_labels, stdin) = match inputs.label_mode {
-        LabelMode::Dockerfile => {
-            let escape = dockerfile::escape_char(&inputs.dockerfile_text);
-            let (instruction, unwritable) =
-                if escape == '\\' || engine.honours_label_escape_directive() {
-                    dockerfile::label_instruction(&labels, escape)
-                } else {
-                    (String::new(), labels.clone())
-                };
-            let mut text = inputs.dockerfile_text.clone();
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str(&instruction);
-            args.extend(["-f".into(), "-".into()]);
-            (instruction, unwritable, Some(text.into_bytes()))
-        }
-        LabelMode::Args => {
-            args.extend(["-f".into(), inputs.dockerfile.display().to_string()]);
-            (String::new(), labels.clone(), None)
-        }
+    if !inputs.cli_annotations.is_empty() && !builder.annotations {
+        return Err(PlanError::AnnotationsUnsupported {
+            builder: builder.builder.name(),
+        });
+    }
+    let annotations = if builder.annotations {
+        compute_annotations(inputs, &labels)
+    } else {
+        Labels::new()
     };
+
+    let escape = dockerfile::escape_char(&inputs.dockerfile_text);
+    let lsv_key = schema_version_key(inputs);
+    let (in_tail, flag_labels): (Labels, Labels) =
+        if escape != '\\' && !engine.honours_label_escape_directive() {
+            (Labels::new(), labels.clone())
+        } else {
+            match inputs.label_mode {
+                LabelMode::Dockerfile => (labels.clone(), Labels::new()),
+                LabelMode::Args => labels.clone().into_iter().partition(|(k, _)| *k == lsv_key),
+            }
+        };
+    let tail = dockerfile::label_tail(&in_tail, escape);
+    let mut text = inputs.dockerfile_text.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&tail.text);
+
+    let mut args: Vec<String> = vec!["build".into(), "-f".into(), "-".into()];
     args.extend(["--iidfile".into(), inputs.iidfile.display().to_string()]);
     for tag in &tags {
         args.extend(["--tag".into(), tag.clone()]);
     }
+    if let Some(epoch) = inputs.source_date_epoch {
+        match builder.builder {
+            Builder::Buildah => args.extend(["--timestamp".into(), epoch.to_string()]),
+            Builder::BuildKit => {
+                args.extend(["--build-arg".into(), format!("SOURCE_DATE_EPOCH={epoch}")])
+            }
+            Builder::Legacy => {}
+        }
+    }
+    for (name, value) in &tail.build_args {
+        args.extend(["--build-arg".into(), format!("{name}={value}")]);
+    }
     for (key, value) in &flag_labels {
         args.extend(["--label".into(), format!("{key}={value}")]);
+    }
+    for (key, value) in &annotations {
+        args.extend(["--annotation".into(), format!("{key}={value}")]);
     }
     args.extend(inputs.profile.build_args.iter().cloned());
     args.extend(inputs.passthrough.iter().cloned());
     args.push(inputs.profile.context.display().to_string());
 
-    let mut command = engine.command(args);
-    if let Some(bytes) = stdin {
-        command = command.with_stdin(bytes);
+    let mut command = engine.command(args).with_stdin(text.into_bytes());
+    if let Some(pin) = builder.pin {
+        command = command.with_env(BUILDKIT_ENV, pin);
     }
     Ok(BuildPlan {
         labels,
+        annotations,
+        builder: builder.builder,
         tags,
-        dockerfile_tail,
+        dockerfile_tail: tail.text,
         command,
     })
 }
@@ -589,6 +736,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
             extra_labels: [("com.example.rating".to_string(), "10".to_string())].into(),
+            annotations: Default::default(),
             dockerfile: PathBuf::from("ctx/Dockerfile"),
             context: PathBuf::from("ctx"),
             tag_file: PathBuf::from("ctx/TAG"),
@@ -605,6 +753,9 @@ mod tests {
             profile,
             base_prefix: "scratch".into(),
             base_name: None,
+            base_digest: None,
+            cli_annotations: vec![],
+            source_date_epoch: None,
             tag: Tag::parse("20.04.01-0.0.1-rc1").unwrap(),
             created: "2020-09-12T04:23:06+00:00".into(),
             source_url: Some("https://github.com/o/r".into()),
@@ -617,6 +768,23 @@ mod tests {
             iidfile: PathBuf::from("/tmp/x.iid"),
             warnings: vec![],
         }
+    }
+
+    fn builder_for(program: &str, builder: Builder) -> (Engine, BuilderChoice) {
+        let engine = Engine::new(program, false);
+        let choice = BuilderChoice {
+            builder,
+            pin: (builder == Builder::Legacy).then_some("0"),
+            cli_version: None,
+            reason: String::new(),
+            annotations: builder == Builder::Buildah,
+        };
+        (engine, choice)
+    }
+
+    fn plan_on(i: &PlanInputs, program: &str, builder: Builder) -> BuildPlan {
+        let (engine, choice) = builder_for(program, builder);
+        plan(i, &engine, &choice).unwrap()
     }
 
     const NS: &str = "jefferys.ubu-lts.io.github.jefferysdockers";
@@ -668,12 +836,15 @@ mod tests {
             Some("https://hub.docker.com/r/jefferys/ubu-lts")
         );
         assert_eq!(oci("authors"), Some("Jo <jo@example.org>"));
-        assert_eq!(
-            oci("licenses"),
-            None,
-            "an empty license is not an SPDX expression"
-        );
-        assert_eq!(oci("base.name"), None);
+        // Every managed OCI key is written, empty where unknown, so no parent's value shows.
+        assert_eq!(oci("licenses"), Some(""));
+        assert_eq!(oci("vendor"), Some(""));
+        assert_eq!(oci("base.name"), Some(""));
+        assert_eq!(oci("base.digest"), Some(""));
+        let mut no_git = inputs();
+        no_git.revision = None;
+        let labels = compute_labels(&no_git).unwrap();
+        assert_eq!(labels[&format!("{OCI}.revision")], "");
 
         let mut no_oci = inputs();
         no_oci.profile.oci = false;
@@ -681,9 +852,14 @@ mod tests {
         assert!(!labels.keys().any(|k| k.starts_with(OCI)));
 
         let mut with_base = inputs();
-        with_base.base_name = Some("jefferys/ubu-lts".into());
+        with_base.base_name = Some("jefferys/ubu-lts:latest".into());
+        with_base.base_digest = Some("sha256:3b28".into());
         let labels = compute_labels(&with_base).unwrap();
-        assert_eq!(labels[&format!("{OCI}.base.name")], "jefferys/ubu-lts");
+        assert_eq!(
+            labels[&format!("{OCI}.base.name")],
+            "jefferys/ubu-lts:latest"
+        );
+        assert_eq!(labels[&format!("{OCI}.base.digest")], "sha256:3b28");
     }
 
     #[test]
@@ -702,11 +878,13 @@ mod tests {
             Some("https://example.org/ubu-lts")
         );
         assert_eq!(get(&labels, "title"), Some("from flag"));
-        // A flag overrides exactly the key it names; the OCI copy keeps the profile's value.
-        assert_eq!(
-            labels[&format!("{OCI}.title")],
-            "ubu-lts at 20.04.01-0.0.1-rc1 (20.04.01/0.0.1-rc1) by jefferys"
-        );
+        // The OCI copy follows the final leaf; an OCI key given as a flag wins.
+        assert_eq!(labels[&format!("{OCI}.title")], "from flag");
+        i.cli_labels
+            .push((format!("{OCI}.title"), "oci flag".into()));
+        let labels = compute_labels(&i).unwrap();
+        assert_eq!(labels[&format!("{OCI}.title")], "oci flag");
+        assert_eq!(get(&labels, "title"), Some("from flag"));
     }
 
     #[test]
@@ -721,7 +899,8 @@ mod tests {
 
     #[test]
     fn dockerfile_mode_argv_and_stdin() {
-        let plan = plan(&inputs(), &Engine::new("docker", false)).unwrap();
+        let plan = plan_on(&inputs(), "docker", Builder::Legacy);
+        assert_eq!(plan.command.env, [("DOCKER_BUILDKIT".into(), "0".into())]);
         assert_eq!(
             plan.command.argv,
             [
@@ -749,9 +928,9 @@ mod tests {
             stdin,
             format!("FROM scratch\nCOPY a /a\n{}", plan.dockerfile_tail)
         );
-        let (expected_tail, rest) = dockerfile::label_instruction(&plan.labels, '\\');
-        assert_eq!(plan.dockerfile_tail, expected_tail);
-        assert!(rest.is_empty());
+        let expected = dockerfile::label_tail(&plan.labels, '\\');
+        assert_eq!(plan.dockerfile_tail, expected.text);
+        assert!(expected.build_args.is_empty());
         assert!(plan
             .dockerfile_tail
             .starts_with("LABEL \"jefferys.ubu-lts.com.example.rating\"=\"10\""));
@@ -763,12 +942,12 @@ mod tests {
         i.label_mode = LabelMode::Args;
         i.passthrough.clear();
         i.profile.build_args.clear();
-        let plan = plan(&i, &Engine::new("podman", false)).unwrap();
+        let plan = plan_on(&i, "podman", Builder::Buildah);
         let mut expected: Vec<String> = [
             "podman",
             "build",
             "-f",
-            "ctx/Dockerfile",
+            "-",
             "--iidfile",
             "/tmp/x.iid",
             "--tag",
@@ -780,27 +959,89 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        for (k, v) in &plan.labels {
+        let lsv = format!("{NS}.label-schema-version");
+        for (k, v) in plan.labels.iter().filter(|(k, _)| **k != lsv) {
             expected.push("--label".into());
+            expected.push(format!("{k}={v}"));
+        }
+        for (k, v) in &plan.annotations {
+            expected.push("--annotation".into());
             expected.push(format!("{k}={v}"));
         }
         expected.push("ctx".into());
         assert_eq!(plan.command.argv, expected);
-        assert!(plan.command.stdin.is_none());
-        assert_eq!(plan.dockerfile_tail, "");
+        // Only the label-schema-version key is in the Dockerfile: the newest history row is a
+        // LABEL setting it on every builder (BuildKit records no row for --label).
+        assert_eq!(plan.dockerfile_tail, format!("LABEL \"{lsv}\"=\"0.0.1\"\n"));
+        let stdin = String::from_utf8(plan.command.stdin.clone().unwrap()).unwrap();
+        assert!(stdin.ends_with(&plan.dockerfile_tail));
     }
 
     #[test]
-    fn unwritable_values_become_label_flags() {
+    fn epoch_reaches_each_builder_its_own_way() {
+        let mut i = inputs();
+        i.source_date_epoch = Some(1599884586);
+        let has = |p: &BuildPlan, pair: [&str; 2]| p.command.argv.windows(2).any(|w| w == pair);
+        let podman = plan_on(&i, "podman", Builder::Buildah);
+        assert!(has(&podman, ["--timestamp", "1599884586"]));
+        let bk = plan_on(&i, "docker", Builder::BuildKit);
+        assert!(has(&bk, ["--build-arg", "SOURCE_DATE_EPOCH=1599884586"]));
+        assert!(!has(&bk, ["--timestamp", "1599884586"]));
+        let legacy = plan_on(&i, "docker", Builder::Legacy);
+        assert!(!legacy
+            .command
+            .argv
+            .iter()
+            .any(|a| a.contains("1599884586") || a == "--timestamp"));
+    }
+
+    #[test]
+    fn annotations_only_where_the_builder_has_them() {
+        let mut i = inputs();
+        i.profile
+            .annotations
+            .insert("com.example.a".into(), "{name} x".into());
+        i.cli_annotations = vec![("com.example.b".into(), "2".into())];
+        let podman = plan_on(&i, "podman", Builder::Buildah);
+        assert_eq!(podman.annotations["com.example.a"], "ubu-lts x");
+        assert_eq!(podman.annotations["com.example.b"], "2");
+        assert_eq!(
+            podman.annotations[&format!("{OCI}.title")],
+            podman.labels[&format!("{OCI}.title")]
+        );
+        // Empty facts and base.* (buildah writes those itself) are not annotations.
+        assert!(!podman.annotations.contains_key(&format!("{OCI}.licenses")));
+        assert!(!podman.annotations.contains_key(&format!("{OCI}.base.name")));
+        let (engine, legacy) = builder_for("docker", Builder::Legacy);
+        let err = plan(&i, &engine, &legacy).unwrap_err().to_string();
+        assert!(
+            err.contains("--annotation") && err.contains("legacy"),
+            "{err}"
+        );
+        i.cli_annotations.clear();
+        let plan = plan(&i, &engine, &legacy).unwrap();
+        assert!(plan.annotations.is_empty());
+        assert!(!plan.command.argv.contains(&"--annotation".to_string()));
+    }
+
+    #[test]
+    fn line_breaks_reach_the_label_through_a_build_arg() {
         let mut i = inputs();
         i.cli_labels = vec![("t.multi".into(), "a\nb".into())];
-        let plan = plan(&i, &Engine::new("docker", false)).unwrap();
+        let plan = plan_on(&i, "docker", Builder::BuildKit);
+        let name = dockerfile::value_arg_name("t.multi", "a\nb");
         assert!(plan
             .command
             .argv
             .windows(2)
-            .any(|w| w == ["--label", "t.multi=a\nb"]));
-        assert!(!plan.dockerfile_tail.contains("t.multi"));
+            .any(|w| w == ["--build-arg".to_string(), format!("{name}=a\nb")]));
+        assert!(!plan.command.argv.contains(&"--label".to_string()));
+        assert!(plan
+            .dockerfile_tail
+            .starts_with(&format!("ARG {name}\nLABEL ")));
+        assert!(plan
+            .dockerfile_tail
+            .contains(&format!("\"t.multi\"=\"${{{name}}}\"")));
         assert_eq!(plan.labels["t.multi"], "a\nb");
     }
 
@@ -809,7 +1050,7 @@ mod tests {
         let mut i = inputs();
         i.dockerfile_text = "# escape=`\nFROM scratch\n".into();
         i.cli_labels = vec![("t.v".into(), "a`b\\c".into())];
-        let plan = plan(&i, &Engine::new("docker", false)).unwrap();
+        let plan = plan_on(&i, "docker", Builder::Legacy);
         assert!(
             plan.dockerfile_tail.contains("\"t.v\"=\"a``b\\c\""),
             "{}",
@@ -822,7 +1063,7 @@ mod tests {
     fn podman_gets_label_flags_when_the_escape_character_is_not_backslash() {
         let mut i = inputs();
         i.dockerfile_text = "# escape=`\nFROM scratch\n".into();
-        let plan = plan(&i, &Engine::new("podman", false)).unwrap();
+        let plan = plan_on(&i, "podman", Builder::Buildah);
         assert_eq!(plan.dockerfile_tail, "");
         let flags = plan.command.argv.iter().filter(|a| *a == "--label").count();
         assert_eq!(flags, plan.labels.len());
@@ -832,12 +1073,17 @@ mod tests {
     }
 
     fn plan_of_with(i: &PlanInputs, engine: &str) -> BuildPlan {
-        plan(i, &Engine::new(engine, false)).unwrap()
+        let builder = if engine == "podman" {
+            Builder::Buildah
+        } else {
+            Builder::Legacy
+        };
+        plan_on(i, engine, builder)
     }
 
     #[test]
     fn rendered_command_is_a_quoted_heredoc() {
-        let plan = plan(&inputs(), &Engine::new("docker", false)).unwrap();
+        let plan = plan_of(&inputs());
         let text = render_command(&plan);
         let first = text.lines().next().unwrap();
         assert_eq!(
@@ -858,11 +1104,15 @@ mod tests {
         let mut i = inputs();
         i.label_mode = LabelMode::Args;
         let text = render_command(&plan_of(&i));
-        assert_eq!(text.lines().count(), 1);
+        assert!(
+            text.starts_with("DOCKER_BUILDKIT=0 docker build -f - "),
+            "{text}"
+        );
+        assert!(text.ends_with("\nDS01_BUILD_DOCKERFILE\n"), "{text}");
     }
 
     fn plan_of(i: &PlanInputs) -> BuildPlan {
-        plan(i, &Engine::new("docker", false)).unwrap()
+        plan_on(i, "docker", Builder::Legacy)
     }
 
     #[test]

@@ -207,6 +207,10 @@ pub struct BuildArgs {
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
 
+    /// Manifest annotation (repeatable; podman, or docker with buildx).
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+
     /// How labels reach the engine.
     #[arg(long, value_enum, default_value_t)]
     pub label_mode: LabelModeArg,
@@ -475,11 +479,25 @@ pub struct LintArgs {
     /// File of labels: a JSON object, or KEY=VALUE lines.
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
+    /// Exit 1 when a finding is at this level or above (hadolint's --failure-threshold).
+    #[arg(long, value_enum, default_value_t, value_name = "LEVEL")]
+    pub fail_on: FailOn,
     /// Output format: one line per finding and a summary, or json.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// `lint --fail-on`: the lowest finding level that makes the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    Error,
+    #[default]
+    Warning,
+    Info,
+    /// Exit 0 whatever is found.
+    None,
 }
 
 #[derive(Debug, Args)]

@@ -5,30 +5,97 @@
 
 use crate::labels::Labels;
 
-/// The escape character a Dockerfile uses: `\`, or what its `# escape=` parser directive says.
-///
-/// Parser directives are only read at the very top of the file; the first line that is not a
-/// directive (a comment, a blank line, an instruction) ends them, as in Docker's parser.
-pub fn escape_char(text: &str) -> char {
-    for line in text.lines() {
-        let Some(rest) = line.trim_start().strip_prefix('#') else {
-            break;
-        };
-        let Some((name, value)) = rest.split_once('=') else {
-            break;
-        };
-        let name = name.trim();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            break;
-        }
-        if name.eq_ignore_ascii_case("escape") {
-            return match value.trim() {
-                "`" => '`',
-                _ => '\\',
-            };
-        }
+/// A UTF-8 byte order mark, which Docker's parser strips from the first line (once).
+const BOM: char = '\u{feff}';
+
+/// The text without one leading byte order mark.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
+/// A parser directive Docker refuses (the build would fail on it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectiveError {
+    #[error(
+        "line {line}: invalid escape token {value:?}: the escape parser directive takes ` or \\"
+    )]
+    BadEscape { line: usize, value: String },
+    #[error("line {line}: only one {name} parser directive can be used")]
+    Repeated { line: usize, name: String },
+}
+
+/// The parser directives Docker's (20.10, BuildKit 0.8) Dockerfile parser knows.
+const DIRECTIVES: [&str; 2] = ["escape", "syntax"];
+
+/// `# name = value` as Docker's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` reads it (leading
+/// whitespace already trimmed): the name, lower-cased, and the value.
+fn directive(line: &str) -> Option<(String, &str)> {
+    let rest = line.strip_prefix('#')?.trim_start();
+    let name_len = rest
+        .char_indices()
+        .find(|(i, c)| !(c.is_ascii_alphabetic() || (*i > 0 && c.is_ascii_digit())))
+        .map_or(rest.len(), |(i, _)| i);
+    if name_len == 0 {
+        return None;
     }
-    '\\'
+    let (name, rest) = rest.split_at(name_len);
+    let value = rest.trim_start().strip_prefix('=')?.trim();
+    (!value.is_empty()).then(|| (name.to_ascii_lowercase(), value))
+}
+
+/// The escape character a Dockerfile uses: `\`, or what its `# escape=` parser directive says,
+/// read as Docker reads directives: one byte order mark is stripped, leading whitespace is ignored,
+/// and the first line that is not a known directive (a comment, a blank line, an instruction, an
+/// unknown `# name=value`) ends them. A repeated directive or an escape other than `` ` `` / `\` is
+/// an error, as it is for Docker.
+pub fn directives(text: &str) -> Result<char, DirectiveError> {
+    let mut escape = None;
+    let mut seen = Vec::new();
+    for (i, line) in strip_bom(text).lines().enumerate() {
+        let Some((name, value)) = directive(line.trim_start()) else {
+            break;
+        };
+        if !DIRECTIVES.contains(&name.as_str()) {
+            break;
+        }
+        if seen.contains(&name) {
+            return Err(DirectiveError::Repeated { line: i + 1, name });
+        }
+        if name == "escape" {
+            escape = Some(match value {
+                "`" => '`',
+                "\\" => '\\',
+                _ => {
+                    return Err(DirectiveError::BadEscape {
+                        line: i + 1,
+                        value: value.to_string(),
+                    })
+                }
+            });
+        }
+        seen.push(name);
+    }
+    Ok(escape.unwrap_or('\\'))
+}
+
+/// [`directives`]' escape character, `\` for a file whose directives Docker would refuse.
+pub fn escape_char(text: &str) -> char {
+    directives(text).unwrap_or('\\')
+}
+
+/// The last line (from 1) of `text` that is neither blank nor a comment, when it ends in the escape
+/// character (trailing blanks ignored): a line continuation, so that whatever is appended becomes
+/// part of that instruction (Docker skips blank and comment lines inside a continuation). An
+/// escaped escape character at the end (`\\`) counts too: podman reads it as a continuation.
+pub fn trailing_continuation(text: &str, escape: char) -> Option<usize> {
+    let lines: Vec<&str> = strip_bom(text).lines().collect();
+    let (i, line) = lines.iter().enumerate().rev().find(|(_, l)| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    })?;
+    line.trim_end_matches([' ', '\t', '\r'])
+        .ends_with(escape)
+        .then_some(i + 1)
 }
 
 /// Whether a value can be written inside a Dockerfile double-quoted string (no line breaks).
@@ -54,25 +121,64 @@ pub fn quote(text: &str, escape: char) -> Option<String> {
     Some(out)
 }
 
+/// Values longer than this go through a build argument: a Dockerfile line must stay under 64 KiB
+/// (podman silently stops reading at a longer one).
+pub const MAX_INLINE_VALUE: usize = 16 * 1024;
+
+/// The appended tail: `ARG` lines and ONE `LABEL` instruction, plus the build arguments it reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelTail {
+    /// Dockerfile text: `ARG NAME` lines, then the `LABEL` (empty when there are no labels).
+    pub text: String,
+    /// `--build-arg NAME=VALUE` pairs for the values the tail reads from `ARG`s.
+    pub build_args: Vec<(String, String)>,
+}
+
+/// The build argument that carries `value` for `key`: `DS01_L_` + 16 hex digits of
+/// SHA-256(key, NUL, value). The name changes with the value, so the Dockerfile text does too, and
+/// podman's layer cache (which does not look at build-argument values) cannot return a stale label.
+pub fn value_arg_name(key: &str, value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(key.as_bytes());
+    hash.update([0]);
+    hash.update(value.as_bytes());
+    let digest = hash.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("DS01_L_{hex}")
+}
+
 /// One `LABEL` instruction holding every label, keys in byte order, one `"key"="value"` pair per
-/// line joined with the Dockerfile's line continuation. Labels whose key or value cannot be written
-/// in a Dockerfile are returned apart, for the caller to pass another way.
-pub fn label_instruction(labels: &Labels, escape: char) -> (String, Labels) {
+/// line joined with the Dockerfile's line continuation. A value no Dockerfile string can hold (a
+/// line break) or a very long one is read from a build argument: `ARG NAME` before the `LABEL`,
+/// `"key"="${NAME}"` in it, and `--build-arg NAME=VALUE` (substituted text is not expanded again,
+/// so the value arrives byte-exact on docker, BuildKit and podman).
+pub fn label_tail(labels: &Labels, escape: char) -> LabelTail {
     let mut pairs = Vec::new();
-    let mut unwritable = Labels::new();
+    let mut build_args: Vec<(String, String)> = Vec::new();
     for (key, value) in labels {
-        match (quote(key, escape), quote(value, escape)) {
-            (Some(k), Some(v)) => pairs.push(format!("{k}={v}")),
-            _ => {
-                unwritable.insert(key.clone(), value.clone());
-            }
-        }
+        let quoted_key = quote(key, escape).unwrap_or_else(|| format!("\"{key}\""));
+        let quoted_value = quote(value, escape).filter(|v| v.len() <= MAX_INLINE_VALUE);
+        let quoted_value = quoted_value.unwrap_or_else(|| {
+            let name = value_arg_name(key, value);
+            let reference = format!("\"${{{name}}}\"");
+            build_args.push((name, value.clone()));
+            reference
+        });
+        pairs.push(format!("{quoted_key}={quoted_value}"));
     }
     if pairs.is_empty() {
-        return (String::new(), unwritable);
+        return LabelTail::default();
     }
+    build_args.sort();
+    build_args.dedup();
+    let mut text: String = build_args
+        .iter()
+        .map(|(name, _)| format!("ARG {name}\n"))
+        .collect();
     let separator = format!(" {escape}\n      ");
-    (format!("LABEL {}\n", pairs.join(&separator)), unwritable)
+    text.push_str(&format!("LABEL {}\n", pairs.join(&separator)));
+    LabelTail { text, build_args }
 }
 
 /// One `key=value` of a `LABEL` instruction, quotes and escapes removed.
@@ -266,6 +372,7 @@ impl Instruction {
 /// at the end of a line) are joined; comment and blank lines are skipped, also inside a
 /// continuation (Docker drops them there too); heredoc bodies of `RUN`, `COPY` and `ADD` are skipped.
 pub fn instructions(text: &str, escape: char) -> Vec<Instruction> {
+    let text = strip_bom(text);
     let mut out: Vec<Instruction> = Vec::new();
     let mut pending: Option<(usize, String)> = None;
     let mut heredoc: Option<(String, bool)> = None;
@@ -415,14 +522,96 @@ mod tests {
     }
 
     #[test]
-    fn instruction_is_sorted_and_separates_unwritable() {
-        let labels = from_pairs(&[("b", "2"), ("a", "1"), ("c", "x\ny")]);
-        let (text, rest) = label_instruction(&labels, '\\');
-        assert_eq!(text, "LABEL \"a\"=\"1\" \\\n      \"b\"=\"2\"\n");
-        assert_eq!(rest.len(), 1);
-        assert_eq!(rest["c"], "x\ny");
-        let (empty, _) = label_instruction(&Labels::new(), '\\');
-        assert_eq!(empty, "");
+    fn tail_is_sorted_and_reads_line_breaks_from_build_args() {
+        let labels = from_pairs(&[("b", "2"), ("a", "1")]);
+        let tail = label_tail(&labels, '\\');
+        assert_eq!(tail.text, "LABEL \"a\"=\"1\" \\\n      \"b\"=\"2\"\n");
+        assert!(tail.build_args.is_empty());
+
+        let labels = from_pairs(&[("a", "1"), ("c", "x\ny"), ("d", "$HOME\r\t")]);
+        let tail = label_tail(&labels, '\\');
+        let c = value_arg_name("c", "x\ny");
+        let d = value_arg_name("d", "$HOME\r\t");
+        let mut args = [
+            (c.clone(), "x\ny".to_string()),
+            (d.clone(), "$HOME\r\t".to_string()),
+        ];
+        args.sort();
+        assert_eq!(tail.build_args, args);
+        assert_eq!(
+            tail.text,
+            format!(
+                "ARG {}\nARG {}\nLABEL \"a\"=\"1\" \\\n      \"c\"=\"${{{c}}}\" \\\n      \"d\"=\"${{{d}}}\"\n",
+                args[0].0, args[1].0
+            )
+        );
+        // The name follows the value, so a changed value changes the Dockerfile text.
+        assert_ne!(value_arg_name("c", "x\ny"), value_arg_name("c", "x\nz"));
+        assert_ne!(value_arg_name("c", "x\ny"), value_arg_name("cx", "\ny"));
+        assert!(c.starts_with("DS01_L_") && c.len() == 7 + 16, "{c}");
+
+        let long = "v".repeat(MAX_INLINE_VALUE + 1);
+        let tail = label_tail(&from_pairs(&[("l", long.as_str())]), '\\');
+        assert_eq!(tail.build_args.len(), 1);
+        assert!(tail.text.len() < 200);
+        assert_eq!(label_tail(&Labels::new(), '\\'), LabelTail::default());
+    }
+
+    #[test]
+    fn directives_as_docker_reads_them() {
+        let tick = |t: &str| directives(t).unwrap();
+        assert_eq!(tick("\u{feff}# escape=`\nFROM x\n"), '`');
+        assert_eq!(tick("  # escape=`\n"), '`');
+        assert_eq!(tick("#   escape   =   `   \n"), '`');
+        assert_eq!(tick("# escape=`\r\nFROM x\r\n"), '`');
+        // A non-directive comment or an unknown directive ends the directives.
+        assert_eq!(tick("# 1x=y\n# escape=`\n"), '\\');
+        assert_eq!(tick("# foo=bar\n# escape=`\n"), '\\');
+        assert_eq!(tick("#!/shebang\n# escape=`\n"), '\\');
+        assert_eq!(tick("# check=skip=all\n# escape=`\n"), '\\');
+        // Two byte order marks: the second is part of the line, which then is no directive.
+        assert_eq!(tick("\u{feff}\u{feff}# escape=`\n"), '\\');
+        assert_eq!(
+            directives("# escape=``\n"),
+            Err(DirectiveError::BadEscape {
+                line: 1,
+                value: "``".into()
+            })
+        );
+        assert!(directives("# escape=` # trailing\n").is_err());
+        assert!(directives("# escape=x\n").is_err());
+        assert_eq!(
+            directives("# escape=`\n# ESCAPE=\\\n"),
+            Err(DirectiveError::Repeated {
+                line: 2,
+                name: "escape".into()
+            })
+        );
+    }
+
+    #[test]
+    fn trailing_continuation_is_found() {
+        assert_eq!(
+            trailing_continuation("FROM x\nCMD echo hi \\\n", '\\'),
+            Some(2)
+        );
+        assert_eq!(
+            trailing_continuation("FROM x\nCMD echo hi \\  \n\n", '\\'),
+            Some(2)
+        );
+        assert_eq!(
+            trailing_continuation("FROM x\nCMD a \\\n# c\n\n", '\\'),
+            Some(2)
+        );
+        assert_eq!(trailing_continuation("FROM x\nCMD a \\", '\\'), Some(2));
+        assert_eq!(trailing_continuation("FROM x\nCMD a \\\\\n", '\\'), Some(2));
+        assert_eq!(trailing_continuation("FROM x\nCMD a `\n", '`'), Some(2));
+        assert_eq!(trailing_continuation("FROM x\nCMD a \\\n", '`'), None);
+        assert_eq!(
+            trailing_continuation("FROM x\nCMD a\n# ends \\\n", '\\'),
+            None
+        );
+        assert_eq!(trailing_continuation("", '\\'), None);
     }
     #[test]
     fn words_and_escapes() {
@@ -517,8 +706,9 @@ mod tests {
     fn label_instruction_round_trips() {
         for escape in ['\\', '`'] {
             let labels = awkward();
-            let (instruction, unwritable) = label_instruction(&labels, escape);
-            assert!(unwritable.is_empty());
+            let tail = label_tail(&labels, escape);
+            assert!(tail.build_args.is_empty());
+            let instruction = tail.text;
             let directive = if escape == '`' { "# escape=`\n" } else { "" };
             let text = format!("{directive}FROM scratch\n{instruction}");
             assert_eq!(escape_char(&text), escape);

@@ -160,6 +160,11 @@ impl Engine {
         self.kind
     }
 
+    /// Whether `--verbose` asked for each command to be traced.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
     /// Whether a failed `inspect`'s stderr says that a named object does not exist (both engines
     /// print the objects they found and fail for the rest). docker: `No such object: x`, `No such
     /// container: x`, `no such image: x`; podman: `no such container x`, `no such object: "x"`,
@@ -202,9 +207,201 @@ impl Engine {
         EngineCommand {
             argv,
             stdin: None,
+            env: Vec::new(),
             verbose: self.verbose,
             setting: self.setting.clone(),
         }
+    }
+}
+
+/// The image builder a `build` runs on: docker's legacy builder, BuildKit, or buildah (podman).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builder {
+    Legacy,
+    BuildKit,
+    Buildah,
+}
+
+impl Builder {
+    pub fn name(self) -> &'static str {
+        match self {
+            Builder::Legacy => "legacy",
+            Builder::BuildKit => "buildkit",
+            Builder::Buildah => "buildah",
+        }
+    }
+}
+
+/// The environment variable the docker CLI reads to choose its builder.
+pub const BUILDKIT_ENV: &str = "DOCKER_BUILDKIT";
+
+/// The builder a build will use, why, and the `DOCKER_BUILDKIT` value ds01-build sets for the
+/// child so that the engine builds with exactly that builder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuilderChoice {
+    pub builder: Builder,
+    /// `DOCKER_BUILDKIT` for the child, when ds01-build pins it.
+    pub pin: Option<&'static str>,
+    /// The docker CLI version when it was read (`docker --version`).
+    pub cli_version: Option<String>,
+    /// One line saying how the builder was chosen (shown with `--verbose`).
+    pub reason: String,
+    /// The builder takes `--annotation` (buildah; BuildKit through buildx).
+    pub annotations: bool,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum BuilderError {
+    #[error("{BUILDKIT_ENV}={value:?}: expected a boolean as the docker CLI reads it (1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)")]
+    BadEnv { value: String },
+    #[error("{BUILDKIT_ENV}={value} asks {program} (docker CLI {version}) for BuildKit, which it only builds through the buildx plugin, and `{program} buildx version` fails: install docker-buildx, or set {BUILDKIT_ENV}=0 for the legacy builder (a docker CLI before 23, such as Debian's /usr/bin/docker 20.10, builds with BuildKit without buildx)")]
+    BuildxMissing {
+        value: String,
+        program: String,
+        version: String,
+    },
+}
+
+/// Go's `strconv.ParseBool`, which the docker CLI applies to `DOCKER_BUILDKIT`.
+pub fn parse_go_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// The version in `docker --version` output (`Docker version 28.2.2, build e6534b4`) as
+/// (text, major).
+pub fn parse_cli_version(output: &str) -> Option<(String, u32)> {
+    let rest = output.trim().strip_prefix("Docker version ")?;
+    let version = rest.split([',', ' ']).next()?.to_string();
+    let major = version.split('.').next()?.parse().ok()?;
+    Some((version, major))
+}
+
+/// Choose the builder as the docker CLI would, from the engine kind, the `DOCKER_BUILDKIT` value
+/// (empty = unset, as the CLI reads it), the CLI version, and — asked only for a CLI from 23 on
+/// that would use BuildKit — whether buildx answers. Pure apart from `buildx`.
+///
+/// - podman: buildah.
+/// - CLI ≥ 23: `DOCKER_BUILDKIT` false → legacy; true → BuildKit when buildx is present, else an
+///   error (the CLI would fail after printing its own noise); unset → BuildKit when buildx is
+///   present, else legacy (the CLI's fallback).
+/// - CLI < 23 (or a version that cannot be read): the value when set; unset → legacy, pinned with
+///   `DOCKER_BUILDKIT=0` (the CLI would otherwise ask the daemon, which only the API tells).
+pub fn choose_builder(
+    kind: EngineKind,
+    program: &str,
+    buildkit_env: Option<&str>,
+    cli_version: Option<(String, u32)>,
+    buildx: impl FnOnce() -> bool,
+) -> Result<BuilderChoice, BuilderError> {
+    if kind == EngineKind::Podman {
+        return Ok(BuilderChoice {
+            builder: Builder::Buildah,
+            pin: None,
+            cli_version: None,
+            reason: format!("{program} builds with buildah"),
+            annotations: true,
+        });
+    }
+    let env = buildkit_env.filter(|v| !v.is_empty());
+    let wanted = env
+        .map(|v| {
+            parse_go_bool(v).ok_or_else(|| BuilderError::BadEnv {
+                value: v.to_string(),
+            })
+        })
+        .transpose()?;
+    let version_text = cli_version.as_ref().map(|(v, _)| v.clone());
+    let shown = version_text
+        .clone()
+        .unwrap_or_else(|| "of unknown version".into());
+    let modern = cli_version.as_ref().is_some_and(|(_, major)| *major >= 23);
+    let choice = |builder, pin, reason: String, annotations| BuilderChoice {
+        builder,
+        pin,
+        cli_version: version_text.clone(),
+        reason,
+        annotations,
+    };
+    Ok(match (modern, wanted) {
+        (_, Some(false)) => choice(
+            Builder::Legacy,
+            Some("0"),
+            format!("{BUILDKIT_ENV}={}: legacy builder", env.unwrap_or_default()),
+            false,
+        ),
+        (true, want) => {
+            if buildx() {
+                choice(
+                    Builder::BuildKit,
+                    Some("1"),
+                    format!("docker CLI {shown} with buildx: BuildKit"),
+                    true,
+                )
+            } else if want == Some(true) {
+                return Err(BuilderError::BuildxMissing {
+                    value: env.unwrap_or_default().to_string(),
+                    program: program.to_string(),
+                    version: shown,
+                });
+            } else {
+                choice(
+                    Builder::Legacy,
+                    None,
+                    format!("docker CLI {shown} without buildx: legacy builder (its fallback)"),
+                    false,
+                )
+            }
+        }
+        (false, Some(true)) => choice(
+            Builder::BuildKit,
+            Some("1"),
+            format!(
+                "{BUILDKIT_ENV}={} with docker CLI {shown}: BuildKit (built in, no buildx)",
+                env.unwrap_or_default()
+            ),
+            false,
+        ),
+        (false, None) => choice(
+            Builder::Legacy,
+            Some("0"),
+            format!("{BUILDKIT_ENV} unset with docker CLI {shown}: legacy builder, pinned with {BUILDKIT_ENV}=0 (set {BUILDKIT_ENV}=1 for BuildKit)"),
+            false,
+        ),
+    })
+}
+
+impl Engine {
+    /// Detect the builder a build will use (see [`choose_builder`]). Costs nothing for podman or
+    /// `DOCKER_BUILDKIT=0`; otherwise `PROGRAM --version` (client only, no daemon), and for a
+    /// docker CLI from 23 on `PROGRAM buildx version`.
+    pub fn detect_builder(
+        &self,
+        buildkit_env: Option<&str>,
+    ) -> Result<BuilderChoice, BuilderError> {
+        let quiet = |args: &[&str]| {
+            let mut cmd = self.command(args.iter().copied());
+            cmd.verbose = self.verbose;
+            cmd.capture().ok()
+        };
+        let needs_version = self.kind == EngineKind::Docker
+            && buildkit_env
+                .filter(|v| !v.is_empty())
+                .and_then(parse_go_bool)
+                != Some(false);
+        let version = if needs_version {
+            quiet(&["--version"])
+                .filter(|c| c.code == 0)
+                .and_then(|c| parse_cli_version(&c.stdout))
+        } else {
+            None
+        };
+        choose_builder(self.kind, &self.program, buildkit_env, version, || {
+            quiet(&["buildx", "version"]).is_some_and(|c| c.code == 0)
+        })
     }
 }
 
@@ -215,6 +412,8 @@ pub struct EngineCommand {
     pub argv: Vec<String>,
     /// Bytes fed to the child's stdin (e.g. a Dockerfile for `-f -`).
     pub stdin: Option<Vec<u8>>,
+    /// Environment variables set for the child on top of ours (e.g. `DOCKER_BUILDKIT=0`).
+    pub env: Vec<(String, String)>,
     verbose: bool,
     setting: Setting,
 }
@@ -225,15 +424,31 @@ impl EngineCommand {
         self
     }
 
-    /// The command shell-quoted, copy-pasteable.
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The command shell-quoted, copy-pasteable (`KEY=VALUE` assignments first).
     pub fn display(&self) -> String {
-        shell_words::join(&self.argv)
+        // `KEY=VALUE` stays an assignment only with the name unquoted.
+        let mut words: Vec<String> = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_words::quote(v)))
+            .collect();
+        words.push(shell_words::join(&self.argv));
+        words.join(" ")
     }
 
     fn expression(&self) -> duct::Expression {
         let mut expr = duct::cmd(&self.argv[0], &self.argv[1..]);
         if let Setting::Operator { env, .. } = &self.setting {
             expr = expr.full_env(env.iter().cloned()).dir("/");
+        }
+        // After a full environment: the builder ds01-build pinned is set in every setting.
+        for (key, value) in &self.env {
+            expr = expr.env(key, value);
         }
         match (&self.stdin, &self.setting) {
             (Some(bytes), _) => expr = expr.stdin_bytes(bytes.clone()),
@@ -542,6 +757,106 @@ mod tests {
     fn display_is_shell_quoted() {
         let cmd = Engine::new("docker", false).command(["build", "--label", "a=$HOME x", "."]);
         assert_eq!(cmd.display(), "docker build --label 'a=$HOME x' .");
+        let cmd = cmd.with_env("DOCKER_BUILDKIT", "1").with_env("X", "a b");
+        assert_eq!(
+            cmd.display(),
+            "DOCKER_BUILDKIT=1 X='a b' docker build --label 'a=$HOME x' ."
+        );
+    }
+
+    #[test]
+    fn env_reaches_the_child() {
+        let cmd = Engine::new("sh", false)
+            .command(["-c", "echo \"$DOCKER_BUILDKIT\""])
+            .with_env("DOCKER_BUILDKIT", "0");
+        assert_eq!(cmd.output().unwrap(), "0\n");
+    }
+
+    fn choose(
+        kind: EngineKind,
+        env: Option<&str>,
+        version: Option<u32>,
+        buildx: bool,
+    ) -> Result<(Builder, Option<&'static str>), BuilderError> {
+        let asked = std::cell::Cell::new(false);
+        let version = version.map(|m| (format!("{m}.0.0"), m));
+        let modern = version.as_ref().is_some_and(|(_, m)| *m >= 23);
+        let got = choose_builder(kind, "docker", env, version, || {
+            asked.set(true);
+            buildx
+        })
+        .map(|c| (c.builder, c.pin));
+        // buildx is asked about only by a CLI that would use it.
+        if asked.get() {
+            assert!(modern, "buildx asked for an old CLI");
+        }
+        got
+    }
+
+    #[test]
+    fn builder_follows_the_docker_cli_rules() {
+        use Builder::*;
+        use EngineKind::{Docker, Podman};
+        assert_eq!(choose(Podman, Some("1"), None, false), Ok((Buildah, None)));
+        // CLI < 23: the variable decides; unset is pinned to legacy.
+        assert_eq!(
+            choose(Docker, Some("1"), Some(20), false),
+            Ok((BuildKit, Some("1")))
+        );
+        assert_eq!(
+            choose(Docker, Some("true"), Some(20), false),
+            Ok((BuildKit, Some("1")))
+        );
+        assert_eq!(
+            choose(Docker, Some("0"), Some(20), false),
+            Ok((Legacy, Some("0")))
+        );
+        assert_eq!(
+            choose(Docker, None, Some(20), false),
+            Ok((Legacy, Some("0")))
+        );
+        assert_eq!(
+            choose(Docker, Some(""), Some(20), false),
+            Ok((Legacy, Some("0")))
+        );
+        assert_eq!(choose(Docker, None, None, false), Ok((Legacy, Some("0"))));
+        // CLI >= 23: BuildKit through buildx.
+        assert_eq!(
+            choose(Docker, None, Some(28), true),
+            Ok((BuildKit, Some("1")))
+        );
+        assert_eq!(choose(Docker, None, Some(28), false), Ok((Legacy, None)));
+        assert_eq!(
+            choose(Docker, Some("F"), Some(28), true),
+            Ok((Legacy, Some("0")))
+        );
+        assert_eq!(
+            choose(Docker, Some("1"), Some(28), true),
+            Ok((BuildKit, Some("1")))
+        );
+        assert!(matches!(
+            choose(Docker, Some("1"), Some(28), false),
+            Err(BuilderError::BuildxMissing { .. })
+        ));
+        assert_eq!(
+            choose(Docker, Some("yes"), Some(28), true),
+            Err(BuilderError::BadEnv {
+                value: "yes".into()
+            })
+        );
+    }
+
+    #[test]
+    fn cli_version_is_read_from_docker_version() {
+        assert_eq!(
+            parse_cli_version("Docker version 28.2.2, build e6534b4\n"),
+            Some(("28.2.2".into(), 28))
+        );
+        assert_eq!(
+            parse_cli_version("Docker version 20.10.24+dfsg1, build 297e128"),
+            Some(("20.10.24+dfsg1".into(), 20))
+        );
+        assert_eq!(parse_cli_version("podman version 4.3.1"), None);
     }
 
     #[test]

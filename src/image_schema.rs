@@ -25,6 +25,26 @@ pub const SCRATCH: &str = "scratch";
 /// The OCI annotation namespace (`org.opencontainers.image.<name>`).
 pub const OCI_PREFIX: &str = "org.opencontainers.image";
 
+/// The `org.opencontainers.image.*` names a build writes from a schema leaf of the image itself:
+/// (OCI name, leaf). A build writes every one of them (empty when the leaf is unknown), so a child
+/// never shows a parent's value; `lint` flags one that contradicts the image's own leaf.
+pub const OCI_FROM_LEAVES: [(&str, &str); 10] = [
+    ("created", "created"),
+    ("version", "version"),
+    ("revision", "source-revision"),
+    ("source", "source-home"),
+    ("url", "home"),
+    ("title", "title"),
+    ("description", "description"),
+    ("vendor", "vendor"),
+    ("licenses", "license-spdx"),
+    ("authors", "maintainer"),
+];
+/// OCI name of the parent image's reference (`<repository>:latest` of the base profile's image).
+pub const OCI_BASE_NAME: &str = "base.name";
+/// OCI name of the parent image's digest (its manifest digest, else its image ID).
+pub const OCI_BASE_DIGEST: &str = "base.digest";
+
 /// The OCI annotation name of `key` (`org.opencontainers.image.created` → `created`), if it is one.
 pub fn oci_name(key: &str) -> Option<&str> {
     key.strip_prefix(OCI_PREFIX)?.strip_prefix('.')

@@ -115,6 +115,40 @@ impl From<RawObject> for Inspected {
 }
 
 /// Unit-test helpers shared by the readers.
+/// The digest [`crate::queries::image_digest`] reports for one `image inspect` object.
+pub fn image_digest(object: &serde_json::Value, reference: &str) -> Option<String> {
+    let text = |k: &str| {
+        object
+            .get(k)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(digest) = text("Digest") {
+        return Some(digest.to_string());
+    }
+    let repository = reference
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map_or(reference, |(repo, _)| repo);
+    let repo_digest = object
+        .get("RepoDigests")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .find_map(|d| d.split_once('@').filter(|(r, _)| *r == repository))
+        .map(|(_, digest)| digest.to_string());
+    repo_digest.or_else(|| {
+        text("Id").map(|id| {
+            if id.starts_with("sha256:") {
+                id.to_string()
+            } else {
+                format!("sha256:{id}")
+            }
+        })
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::Inspected;
@@ -134,6 +168,28 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_digest_prefers_the_manifest_digest() {
+        let podman = serde_json::json!({"Id": "4aff", "Digest": "sha256:2808",
+            "RepoDigests": ["localhost/p@sha256:2808"]});
+        assert_eq!(
+            image_digest(&podman, "p:1.0").as_deref(),
+            Some("sha256:2808")
+        );
+        let pulled = serde_json::json!({"Id": "sha256:3b28",
+            "RepoDigests": ["other/x@sha256:aaaa", "o/p@sha256:bbbb"]});
+        assert_eq!(
+            image_digest(&pulled, "o/p:latest").as_deref(),
+            Some("sha256:bbbb")
+        );
+        let local = serde_json::json!({"Id": "sha256:3b28", "RepoDigests": []});
+        assert_eq!(
+            image_digest(&local, "o/p:latest").as_deref(),
+            Some("sha256:3b28")
+        );
+        assert_eq!(image_digest(&serde_json::json!({}), "o/p"), None);
+    }
 
     /// Trimmed from `docker inspect` of a container (engine 20.10).
     const DOCKER_CONTAINER: &str = r#"[{

@@ -15,7 +15,7 @@ use crate::dockerfile;
 use crate::history::HistoryRow;
 use crate::image_schema::{
     group, is_schema_key, oci_name, split_schema_key, Image, BASE_PREFIX, LABEL_SCHEMA_VERSION,
-    SCHEMA_NAMESPACE, SCRATCH,
+    OCI_BASE_NAME, OCI_FROM_LEAVES, OCI_PREFIX, SCHEMA_NAMESPACE, SCRATCH,
 };
 use crate::labels::{key_rule_violations, reserved_prefix, KeyRule, Labels};
 use crate::lineage::reconstruct;
@@ -40,10 +40,11 @@ pub enum Rule {
     NotConforming,
     /// An image carries a `ds01.*` container runtime key (e.g. from `docker commit`).
     ImageRuntimeKey,
+    OciMismatch,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 16] = [
+    pub const ALL: [Rule; 17] = [
         Rule::KeyStyle,
         Rule::ReservedNamespace,
         Rule::LegacyKey,
@@ -60,6 +61,7 @@ impl Rule {
         Rule::Lineage,
         Rule::NotConforming,
         Rule::ImageRuntimeKey,
+        Rule::OciMismatch,
     ];
 
     pub fn id(self) -> &'static str {
@@ -80,6 +82,7 @@ impl Rule {
             Rule::Lineage => "L014",
             Rule::NotConforming => "L015",
             Rule::ImageRuntimeKey => "L017",
+            Rule::OciMismatch => "L016",
         }
     }
 
@@ -101,6 +104,40 @@ impl Rule {
             Rule::Lineage => "lineage",
             Rule::NotConforming => "not-conforming",
             Rule::ImageRuntimeKey => "image-runtime-key",
+            Rule::OciMismatch => "oci-mismatch",
+        }
+    }
+}
+
+/// How much a finding matters, hadolint's levels without `style`: `error` (the labels are wrong or
+/// contradict each other), `warning` (they work but should change), `info` (spellings kept on
+/// purpose, such as the seed's `io.github.JefferysDockers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl Rule {
+    /// The level of this rule's findings (the seed-spelling form of [`Rule::KeyStyle`] is `info`).
+    pub fn severity(self) -> Severity {
+        match self {
+            Rule::KeyStyle | Rule::LegacyKey | Rule::DeprecatedKey | Rule::UnknownDs01Key => {
+                Severity::Warning
+            }
+            _ => Severity::Error,
         }
     }
 }
@@ -117,6 +154,7 @@ impl Serialize for Rule {
 pub struct Finding {
     pub rule: Rule,
     pub name: &'static str,
+    pub level: Severity,
     pub key: Option<String>,
     pub line: Option<usize>,
     pub message: String,
@@ -127,19 +165,26 @@ impl Finding {
         Finding {
             rule,
             name: rule.name(),
+            level: rule.severity(),
             key: key.map(str::to_string),
             line: None,
             message,
         }
     }
 
-    /// `[FILE:LINE: ]L001 key-style: message`.
+    /// `[FILE:LINE: ]L001 key-style [warning]: message`.
     pub fn render(&self, file: Option<&str>) -> String {
         let place = match (file, self.line) {
             (Some(f), Some(l)) => format!("{f}:{l}: "),
             _ => String::new(),
         };
-        format!("{place}{} {}: {}", self.rule.id(), self.name, self.message)
+        format!(
+            "{place}{} {} [{}]: {}",
+            self.rule.id(),
+            self.name,
+            self.level.name(),
+            self.message
+        )
     }
 }
 
@@ -204,6 +249,8 @@ pub const SEED_CAMEL_LEAVES: [&str; 2] = ["vendorUrl", "content-vendorUrl"];
 #[derive(Default)]
 struct SeedCase {
     keys: usize,
+    /// The first Dockerfile line holding one of the keys.
+    line: Option<usize>,
     namespace: Option<String>,
     leaves: BTreeSet<String>,
 }
@@ -240,6 +287,9 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
                     .entry(format!("{}.{}.*", sk.prefix, sk.namespace))
                     .or_default();
                 entry.keys += 1;
+                if let Some(line) = input.lines.get(key) {
+                    entry.line = Some(entry.line.map_or(*line, |l| l.min(*line)));
+                }
                 if sk.namespace != SCHEMA_NAMESPACE {
                     entry.namespace = Some(sk.namespace.to_string());
                 }
@@ -283,7 +333,7 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
                 leaves.join(", ")
             ));
         }
-        out.push(Finding::new(
+        let mut f = Finding::new(
             Rule::KeyStyle,
             Some(&group),
             format!(
@@ -292,7 +342,10 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
                 if case.keys == 1 { "" } else { "s" },
                 parts.join("; ")
             ),
-        ));
+        );
+        f.level = Severity::Info;
+        f.line = case.line;
+        out.push(f);
     }
 }
 
@@ -477,6 +530,11 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
         }
     }
     let lineage = reconstruct(&input.labels, input.history.unwrap_or(&[]));
+    if let Some(current) = lineage.current.as_deref() {
+        if let Some(image) = grouping.images.get(current) {
+            oci_rules(input, current, image, out);
+        }
+    }
     for problem in lineage.problems.iter().filter(|p| p.in_labels()) {
         out.push(Finding::new(Rule::Lineage, None, problem.to_string()));
     }
@@ -504,6 +562,68 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
                     .trim_end_matches(')')
             ),
         ));
+    }
+}
+
+/// `org.opencontainers.image.*` values that contradict the current image's own leaves: a key the
+/// build copies from a leaf ([`OCI_FROM_LEAVES`]) with another value (an absent leaf counts as
+/// empty: the value then came from a parent), or a `base.name` whose prefix is not `base-prefix`.
+fn oci_rules(input: &Input, prefix: &str, image: &Image, out: &mut Vec<Finding>) {
+    let leaf = |name: &str| {
+        image
+            .labels
+            .iter()
+            .find(|(k, _)| is_schema_key(k, prefix, name))
+    };
+    for (oci, leaf_name) in OCI_FROM_LEAVES {
+        let key = format!("{OCI_PREFIX}.{oci}");
+        let Some(value) = input.labels.get(&key) else {
+            continue;
+        };
+        if input.substituted.contains(&key) {
+            continue;
+        }
+        let own = leaf(leaf_name);
+        if own.is_some_and(|(k, _)| input.substituted.contains(k.as_str())) {
+            continue;
+        }
+        let own_value = own.map_or("", |(_, v)| v.as_str());
+        if value != own_value {
+            let what = match own {
+                Some((k, v)) => format!("{k}={v:?}"),
+                None => format!("{prefix} has no {leaf_name} leaf (the value is a parent's)"),
+            };
+            out.push(Finding::new(
+                Rule::OciMismatch,
+                Some(&key),
+                format!("{key}={value:?} contradicts the image's own labels: {what}: rebuild, or write {key} with the same value (empty when unknown)"),
+            ));
+        }
+    }
+    let base_key = format!("{OCI_PREFIX}.{OCI_BASE_NAME}");
+    if let (Some(name), Some((_, base))) = (input.labels.get(&base_key), leaf(BASE_PREFIX)) {
+        // The reference without its tag or digest (a ':' after the last '/' starts the tag).
+        let untagged = name.split('@').next().unwrap_or(name);
+        let last_slash = untagged.rfind('/').map_or(0, |i| i + 1);
+        let untagged = match untagged[last_slash..].find(':') {
+            Some(colon) => &untagged[..last_slash + colon],
+            None => untagged,
+        };
+        let named = crate::reference::ImageRef::parse(untagged)
+            .ok()
+            .map(|r| r.prefix());
+        let contradicts = match base.as_str() {
+            SCRATCH => !name.is_empty(),
+            "" => false,
+            base => !name.is_empty() && named.as_deref() != Some(base),
+        };
+        if contradicts && !input.substituted.contains(&base_key) {
+            out.push(Finding::new(
+                Rule::OciMismatch,
+                Some(&base_key),
+                format!("{base_key}={name:?} contradicts {prefix}'s base-prefix {base:?}: it names another parent"),
+            ));
+        }
     }
 }
 
@@ -681,7 +801,7 @@ mod tests {
             ("source-version", "0.0.1-rc1"),
             ("content-version", "20.04.01"),
             ("pull", "jefferys/ubu-lts:20.04.01-0.0.1-rc1"),
-            ("license-spdx", ""),
+            ("license-spdx", "MIT"),
             (
                 "content-license-spdx",
                 "(GPL-2.0-only OR MIT) AND Apache-2.0 WITH LLVM-exception",
@@ -737,7 +857,7 @@ mod tests {
         assert_eq!(ids(&f), ["L001", "L002"]);
         assert_eq!(
             f[0].render(None),
-            "L001 key-style: Com.Example: must start with a lowercase letter a-z; may only contain a-z 0-9 . _ / - (e.g. com.example)"
+            "L001 key-style [warning]: Com.Example: must start with a lowercase letter a-z; may only contain a-z 0-9 . _ / - (e.g. com.example)"
         );
         assert!(
             f[1].message.contains("reserved com.docker."),
@@ -807,8 +927,74 @@ mod tests {
                 ("L009", spdx.as_str()),
                 ("L008", vendor.as_str()),
                 ("L007", "org.opencontainers.image.created"),
+                // Both OCI copies now contradict the leaves they copy.
+                ("L016", "org.opencontainers.image.created"),
+                ("L016", "org.opencontainers.image.licenses"),
             ]
         );
+    }
+
+    #[test]
+    fn oci_values_must_match_the_images_own_leaves() {
+        let oci = |k: &str| format!("org.opencontainers.image.{k}");
+        // A value the leaf does not have, or that only a parent can have given.
+        let f = with(&[(&oci("revision"), "abc"), (&oci("licenses"), "MIT")]);
+        assert_eq!(ids(&f), ["L016"]);
+        assert_eq!(f[0].key.as_deref(), Some(oci("revision").as_str()));
+        assert_eq!(f[0].level, Severity::Error);
+        assert!(
+            f[0].message.contains("has no source-revision leaf"),
+            "{}",
+            f[0].message
+        );
+        // Empty where unknown is consistent; equal values are.
+        assert!(with(&[
+            (&oci("revision"), ""),
+            (&oci("version"), "20.04.01-0.0.1-rc1")
+        ])
+        .is_empty());
+        // base.name must name the base-prefix's image; a scratch image has none.
+        assert_eq!(
+            ids(&with(&[(&oci("base.name"), "jefferys/r-lang:latest")])),
+            ["L016"]
+        );
+        assert!(with(&[(&oci("base.name"), "")]).is_empty());
+        let mut child = clean();
+        child.insert(format!("{P}.base-prefix"), "jefferys.base".into());
+        child.insert(
+            "jefferys.base.io.github.jefferysdockers.base-prefix".into(),
+            "scratch".into(),
+        );
+        child.insert(
+            "jefferys.base.io.github.jefferysdockers.label-schema-version".into(),
+            "1".into(),
+        );
+        child.insert(oci("base.name"), "jefferys/base:latest".into());
+        assert!(run(child.clone()).is_empty(), "{:?}", run(child.clone()));
+        child.insert(oci("base.name"), "other/base:latest".into());
+        assert_eq!(ids(&run(child)), ["L016"]);
+    }
+
+    #[test]
+    fn severities() {
+        let f = with(&[
+            ("aime.mlc.USER", "bob"),
+            ("x.y.io.github.JefferysDockers.base-prefix", "scratch"),
+            ("x.y.io.github.JefferysDockers.label-schema-version", "1"),
+        ]);
+        let levels: BTreeSet<(&str, Severity)> = f.iter().map(|f| (f.rule.id(), f.level)).collect();
+        assert!(levels.contains(&("L001", Severity::Info)), "{f:?}");
+        assert!(levels.contains(&("L001", Severity::Warning)), "{f:?}");
+        assert!(levels.contains(&("L003", Severity::Warning)), "{f:?}");
+        let legacy = f.iter().find(|f| f.rule == Rule::LegacyKey).unwrap();
+        assert!(
+            legacy
+                .render(None)
+                .starts_with("L003 legacy-key [warning]: "),
+            "{}",
+            legacy.render(None)
+        );
+        assert!(Severity::Error > Severity::Warning && Severity::Warning > Severity::Info);
     }
 
     #[test]
@@ -840,6 +1026,8 @@ mod tests {
             "x.io.github.jefferysdockers.label-schema-version".into(),
             "0.0.1".into(),
         );
+        // x becomes the current image: the OCI copy of ubu-lts's license is not x's (L016).
+        l.remove("org.opencontainers.image.licenses");
         let f = run(l.clone());
         assert_eq!(ids(&f), ["L012", "L013"]);
         assert!(f[0].message.contains("label-schema-version"));
@@ -1017,7 +1205,7 @@ mod tests {
         });
         let l015: Vec<&Finding> = f.iter().filter(|f| f.rule == Rule::NotConforming).collect();
         assert_eq!(l015.len(), 1);
-        assert_eq!(l015[0].render(Some("Dockerfile")), format!("Dockerfile:4: L015 not-conforming: {k}: set at line 2 but followed by COPY at line 4: only LABEL instructions may follow it, or the image does not conform"));
+        assert_eq!(l015[0].render(Some("Dockerfile")), format!("Dockerfile:4: L015 not-conforming [error]: {k}: set at line 2 but followed by COPY at line 4: only LABEL instructions may follow it, or the image does not conform"));
         let fine = format!("FROM scratch\nCOPY a /a\nLABEL {k}=0.0.1\nLABEL x=1\n");
         assert_eq!(dockerfile_labels(&fine).schema_version_not_last, None);
     }

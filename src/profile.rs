@@ -64,6 +64,8 @@ pub struct Profile {
     pub leaves: BTreeMap<String, String>,
     /// `[extra-labels]` leaf → raw template value.
     pub extra_labels: BTreeMap<String, String>,
+    /// `[annotations]` full key → raw template value (manifest annotations, where the engine has them).
+    pub annotations: BTreeMap<String, String>,
     pub dockerfile: PathBuf,
     pub context: PathBuf,
     pub tag_file: PathBuf,
@@ -128,6 +130,8 @@ pub enum ProfileError {
     BaseConflict { at: Location },
     #[error("{at}: extra-labels leaf {leaf:?} is empty or contains whitespace: leaves are like com.example.rating")]
     ExtraLabelLeaf { at: Location, leaf: String },
+    #[error("{at}: annotation key {key:?} is empty or contains whitespace: keys are like org.opencontainers.image.title")]
+    AnnotationKey { at: Location, key: String },
     #[error("{at}: build-args = {value:?} cannot be split into words: {message}")]
     BuildArgs {
         at: Location,
@@ -212,6 +216,7 @@ struct RawProfile {
     content_title: S,
     content_description: S,
     extra_labels: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+    annotations: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     dockerfile: S,
     context: S,
     tag_file: S,
@@ -386,6 +391,7 @@ struct Layer {
     created: Option<String>,
     leaves: BTreeMap<String, String>,
     extra_labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
     dockerfile: Option<PathBuf>,
     context: Option<PathBuf>,
     tag_file: Option<PathBuf>,
@@ -508,6 +514,17 @@ fn parse_layer(path: &Path, text: String) -> Result<Layer, ProfileError> {
         check(&format!("extra-labels.{name}"), v)?;
         layer.extra_labels.insert(name.clone(), v.get_ref().clone());
     }
+    for (key, v) in raw.annotations.iter().flatten() {
+        let name = key.get_ref();
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(ProfileError::AnnotationKey {
+                at: src.at(key.span().start),
+                key: name.clone(),
+            });
+        }
+        check(&format!("annotations.{name}"), v)?;
+        layer.annotations.insert(name.clone(), v.get_ref().clone());
+    }
 
     let resolve = |v: &S| v.as_ref().map(|v| clean(&dir.join(v.get_ref())));
     layer.dockerfile = resolve(&raw.dockerfile);
@@ -614,6 +631,7 @@ fn merge(chain: Vec<Layer>) -> Layer {
         );
         merged.leaves.extend(layer.leaves);
         merged.extra_labels.extend(layer.extra_labels);
+        merged.annotations.extend(layer.annotations);
         merged.path = layer.path;
         merged.dir = layer.dir;
     }
@@ -678,6 +696,7 @@ pub fn load(name_or_path: &str, cwd: &Path) -> Result<Profile, ProfileError> {
         base,
         leaves: merged.leaves,
         extra_labels: merged.extra_labels,
+        annotations: merged.annotations,
         dockerfile: merged
             .dockerfile
             .unwrap_or_else(|| context.join("Dockerfile")),
@@ -760,6 +779,7 @@ mod tests {
                 base: None,
                 leaves: BTreeMap::new(),
                 extra_labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
                 dockerfile: "profiles/Dockerfile".into(),
                 context: "profiles".into(),
                 tag_file: "profiles/TAG".into(),

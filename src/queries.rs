@@ -162,3 +162,17 @@ mod tests {
         assert!(parse_ids("").is_empty());
     }
 }
+
+/// The digest of a local image `reference`, for `org.opencontainers.image.base.digest`: its manifest
+/// digest when it has one (podman's `Digest`, else a `RepoDigests` entry of its repository), else
+/// its image ID (the `sha256:` digest of its config: content-addressed, but not what a registry
+/// shows). `None` when the image is not local (one `image inspect`; a failure is not an error).
+pub fn image_digest(engine: &Engine, reference: &str) -> Option<String> {
+    let out = engine
+        .command(["image", "inspect", reference])
+        .capture()
+        .ok()
+        .filter(|c| c.code == 0)?;
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).ok()?;
+    crate::inspect::image_digest(value.as_array()?.first()?, reference)
+}

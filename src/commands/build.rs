@@ -11,9 +11,11 @@ use crate::build_plan::{self, BuildPlan, PlanInputs, Request};
 use crate::ci::{self, CiEnv};
 use crate::cli::{BuildArgs, Format};
 use crate::engine::EngineError;
+use crate::engine::BUILDKIT_ENV;
 use crate::labels;
 use crate::output::{emit, emit_json};
 use crate::profile_lookup::Places;
+use crate::queries;
 
 pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     let iid = IidFile::new(args.dry_run)?;
@@ -33,6 +35,7 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         created: args.created,
         revision: args.revision,
         labels: args.labels,
+        annotations: args.annotations,
         label_mode: args.label_mode.into(),
         passthrough: args.passthrough,
         source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
@@ -43,11 +46,34 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     };
     // Read the local offset before any thread exists (the `time` crate requires it).
     let now = crate::timestamp::now_local();
-    let inputs = build_plan::resolve(&request, now)?;
+    let mut inputs = build_plan::resolve(&request, now)?;
+    let buildkit_env = std::env::var(BUILDKIT_ENV).ok();
+    let builder = ctx.engine.detect_builder(buildkit_env.as_deref())?;
+    if ctx.engine.verbose() {
+        eprintln!(
+            "ds01-build: builder: {} ({})",
+            builder.builder.name(),
+            builder.reason
+        );
+    }
+    if !builder.annotations && !inputs.profile.annotations.is_empty() {
+        inputs.warnings.push(format!(
+            "the {} builder has no manifest annotations: the [annotations] of {} are left out",
+            builder.builder.name(),
+            inputs.profile.path.display()
+        ));
+    }
+    // The parent's digest, when a base profile names a local image (a dry run asks too, so that
+    // it shows the labels the build writes).
+    if inputs.profile.oci {
+        if let Some(base) = &inputs.base_name {
+            inputs.base_digest = queries::image_digest(&ctx.engine, base);
+        }
+    }
     for warning in &inputs.warnings {
         eprintln!("ds01-build: warning: {warning}");
     }
-    let plan = build_plan::plan(&inputs, &ctx.engine)?;
+    let plan = build_plan::plan(&inputs, &ctx.engine, &builder)?;
 
     if args.dry_run {
         match args.format {
@@ -150,7 +176,8 @@ fn engine_failure(ctx: &Context, err: EngineError) -> Result<i32> {
 
 /// Where the engine writes the image ID. A real build uses a file inside a fresh private directory
 /// (mode 0700, removed afterwards), so nobody else can plant a link at that path. A dry run only
-/// shows a path: an unpredictable name in the temp directory that does not exist yet.
+/// shows a path, the same every time so that its output is reproducible:
+/// `<temp dir>/ds01-build-dry-run.iid`.
 struct IidFile {
     path: std::path::PathBuf,
     _dir: Option<tempfile::TempDir>,
@@ -159,14 +186,7 @@ struct IidFile {
 impl IidFile {
     fn new(dry_run: bool) -> Result<Self> {
         if dry_run {
-            let reserved = tempfile::Builder::new()
-                .prefix("ds01-build-")
-                .suffix(".iid")
-                .tempfile()
-                .context("cannot create a temporary file")?;
-            let path = reserved.path().to_path_buf();
-            // Dropping the handle deletes the file: only its fresh name is used.
-            drop(reserved);
+            let path = std::env::temp_dir().join("ds01-build-dry-run.iid");
             return Ok(IidFile { path, _dir: None });
         }
         let dir = tempfile::Builder::new()
@@ -186,6 +206,9 @@ fn plan_json(plan: &BuildPlan, id: Option<&str>) -> serde_json::Value {
         "labels": plan.labels,
         "tags": plan.tags,
         "dockerfile_tail": plan.dockerfile_tail,
+        "annotations": plan.annotations,
+        "builder": plan.builder.name(),
+        "env": plan.command.env.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
     });
     if let Some(id) = id {
         value["id"] = json!(id);

@@ -2,7 +2,8 @@
 //!
 //! Reads one label source — an image (`image inspect` + `history`: two engine calls), a container
 //! (`container inspect`), a Dockerfile's `LABEL` instructions, or a labels file — and runs
-//! [`crate::lint::lint`]. Exit 0 clean, 1 findings, 2 when the source cannot be read (a missing
+//! [`crate::lint::lint`]. Exit 0 clean (or findings below `--fail-on`), 1 findings at or above it,
+//! 2 when the source cannot be read (a missing
 //! file, image or container: engine failures are reported as bad input, so 1 always means findings).
 
 use std::path::Path;
@@ -11,10 +12,10 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{Format, LintArgs};
+use crate::cli::{FailOn, Format, LintArgs};
 use crate::history::HistoryRow;
 use crate::labels::parse_label_file;
-use crate::lint::{dockerfile_labels, lint, Finding, Input};
+use crate::lint::{dockerfile_labels, lint, Finding, Input, Severity};
 use crate::operand::{check_operand, Operand};
 use crate::output::{emit, emit_json};
 use crate::queries::{inspect_objects, read_image, Inspection, Kind};
@@ -89,7 +90,14 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
         }
         Format::Text => emit(text(&findings, file.as_deref(), input.labels.len()))?,
     }
-    Ok(if findings.is_empty() { 0 } else { 1 })
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::None => None,
+    };
+    let fails = threshold.is_some_and(|t| findings.iter().any(|f| f.level >= t));
+    Ok(if fails { 1 } else { 0 })
 }
 
 /// A label source `lint` cannot read: a missing image or container. Its exit code is 2 even when an

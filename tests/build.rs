@@ -59,7 +59,10 @@ fn golden_seed_labels() {
         labels["org.opencontainers.image.vendor"],
         "UNC - Lineberger"
     );
-    assert!(!labels.contains_key("org.opencontainers.image.licenses"));
+    // Every managed OCI key is written, empty where unknown: no parent value can show through.
+    assert_eq!(labels["org.opencontainers.image.licenses"], "");
+    assert_eq!(labels["org.opencontainers.image.base.name"], "");
+    assert_eq!(labels["org.opencontainers.image.base.digest"], "");
     assert_eq!(
         json["tags"],
         serde_json::json!([
@@ -89,11 +92,16 @@ fn args_mode_passes_one_label_flag_per_key_sorted() {
         .map(|w| &w[1])
         .collect();
     let labels = labels_of(&json);
-    let expected: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let lsv = format!("{NS}.label-schema-version");
+    let expected: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| **k != lsv)
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     assert_eq!(flags, expected.iter().collect::<Vec<_>>());
-    assert_eq!(argv[2], "-f");
-    assert!(argv[3].ends_with("examples/chain/ubu-lts/Dockerfile"));
-    assert_eq!(json["dockerfile_tail"], "");
+    // The label-schema-version key alone is in the streamed Dockerfile's final LABEL.
+    assert_eq!(&argv[2..4], ["-f", "-"]);
+    assert_eq!(json["dockerfile_tail"], format!("LABEL \"{lsv}\"=\"0.0.1\"\n"));
     // Passthrough arguments come unchanged, just before the context.
     assert_eq!(argv[argv.len() - 2], "--pull=false");
 }
@@ -155,7 +163,13 @@ fn control_good_profile_does_reach_the_engine() {
     let fake = FakeEngine::new();
     let out = fake.run(ds01(&["build", "p.toml"]).current_dir(dir.path()));
     assert!(fake.called(), "{}", out.stderr);
-    assert!(fake.calls().starts_with("build "), "{}", fake.calls());
+    // `--version` first (builder detection, client only), then the build.
+    assert_eq!(
+        fake.calls().lines().map(|l| l.split(' ').next().unwrap()).collect::<Vec<_>>(),
+        ["--version", "build"],
+        "{}",
+        fake.calls()
+    );
 }
 
 #[test]
@@ -418,9 +432,13 @@ fn tricky_values_round_trip_byte_exact() {
         inspected[&format!("{prefix}.description")],
         "$HOME ${X} \"q\" \\ `b` ünï €"
     );
-    // The value with a line break cannot be written in a Dockerfile: it went as a --label flag.
+    // The value with a line break cannot be written in a Dockerfile string: the LABEL reads it
+    // from a hash-named build argument (so it is in the final LABEL row on every builder).
     let argv = argv_of(&json);
-    assert!(argv.contains(&"t.newline=line1\nline2".to_string()));
+    assert!(!argv.iter().any(|a| a == "--label"), "{argv:?}");
+    assert!(argv.iter().any(|a| a.starts_with("DS01_L_") && a.ends_with("=line1\nline2")));
+    let tail = json["dockerfile_tail"].as_str().unwrap();
+    assert!(tail.starts_with("ARG DS01_L_") && tail.contains("\"t.newline\"=\"${DS01_L_"));
 }
 
 #[test]
@@ -524,8 +542,15 @@ fn three_image_chain_keeps_every_images_labels() {
     assert_eq!(bp("my-app"), Some(format!("{owner}.r-lang")));
     assert_eq!(
         labels["org.opencontainers.image.base.name"],
-        format!("{owner}/r-lang")
+        format!("{owner}/r-lang:latest")
     );
+    // The parent is local: base.digest is its digest (podman) or image ID (docker, no registry).
+    let parent = engine(&["image", "inspect", "--format", "{{.Id}}", &format!("{owner}/r-lang:latest")]);
+    let digest = &labels["org.opencontainers.image.base.digest"];
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    if !support::engine_program().contains("podman") {
+        assert_eq!(digest, parent.stdout.trim());
+    }
 }
 
 #[test]
@@ -620,6 +645,8 @@ fn sigterm_reaches_the_engine() {
         .args(["build", "p.toml"])
         .current_dir(dir.path())
         .env("DS01_BUILD_ENGINE", fake.program())
+        // No builder detection call: the one engine call is the build.
+        .env("DOCKER_BUILDKIT", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -673,6 +700,8 @@ fn outside_a_repository_git_labels_are_left_out_with_one_warning() {
     let ns = "ds01t.p.io.github.jefferysdockers";
     assert!(!labels.contains_key(&format!("{ns}.source-revision")));
     assert!(!labels.contains_key(&format!("{ns}.source-home")));
-    assert!(!labels.contains_key("org.opencontainers.image.revision"));
+    // Written empty, so that a parent's revision does not show through.
+    assert_eq!(labels["org.opencontainers.image.revision"], "");
+    assert_eq!(labels["org.opencontainers.image.source"], "");
     assert_eq!(labels[&format!("{ns}.version")], "1.0-1");
 }

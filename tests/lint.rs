@@ -110,11 +110,11 @@ fn every_label_rule_fires_and_exits_1() {
     let out = ds01(&["lint", "--labels", &file]).run();
     assert_eq!(out.code, 1);
     out.stdout_has(
-        "L003 legacy-key: aime.mlc.USER: legacy aime.mlc key, read-only: write ds01.user instead\n",
+        "L003 legacy-key [warning]: aime.mlc.USER: legacy aime.mlc key, read-only: write ds01.user instead\n",
     );
-    out.stdout_has("L001 key-style: aime.mlc.USER: must end with a lowercase letter or digit; may only contain a-z 0-9 . _ / - (legacy key, upper case by history: its replacement is ds01.user)\n");
+    out.stdout_has("L001 key-style [warning]: aime.mlc.USER: must end with a lowercase letter or digit; may only contain a-z 0-9 . _ / - (legacy key, upper case by history: its replacement is ds01.user)\n");
     out.stdout_has(&format!(
-        "L010 version-split: {P}.content-version=\"20.04\""
+        "L010 version-split [error]: {P}.content-version=\"20.04\""
     ));
     assert!(
         out.stdout.lines().last().unwrap().ends_with(" labels"),
@@ -159,8 +159,8 @@ fn dockerfile_labels_with_lines() {
     assert_eq!(
         out.stdout,
         format!(
-            "{file}:3: L001 key-style: Mixed.Case: must start with a lowercase letter a-z; may only contain a-z 0-9 . _ / - (e.g. mixed.case)\n\
-             {file}:7: L015 not-conforming: {lsv}: set at line 6 but followed by COPY at line 7: only LABEL instructions may follow it, or the image does not conform\n\
+            "{file}:3: L001 key-style [warning]: Mixed.Case: must start with a lowercase letter a-z; may only contain a-z 0-9 . _ / - (e.g. mixed.case)\n\
+             {file}:7: L015 not-conforming [error]: {lsv}: set at line 6 but followed by COPY at line 7: only LABEL instructions may follow it, or the image does not conform\n\
              2 findings in 4 labels\n"
         )
     );

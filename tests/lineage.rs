@@ -31,14 +31,17 @@ fn dockerfile(from: &str, step: &str, prefix: Option<(&str, &str)>, tail: &str) 
 }
 
 /// Build a unique fixture image with `cleanup`'s engine, registered for removal;
-/// `label-schema-version` of `prefix` (if any) passed as a `--label` flag.
+/// `label-schema-version` of `prefix` (if any) set by a final Dockerfile `LABEL` (a `--label` flag
+/// leaves no history row under BuildKit).
 fn build(cleanup: &mut Cleanup, tag: &str, dockerfile: &str, lsv_of: Option<&str>) -> String {
-    let flag = lsv_of.map(|p| format!("{}=0.0.1", key(p, "label-schema-version")));
-    let mut extra = Vec::new();
-    if let Some(flag) = &flag {
-        extra.extend(["--label", flag.as_str()]);
+    let mut text = dockerfile.to_string();
+    if let Some(p) = lsv_of {
+        text.push_str(&format!(
+            "LABEL \"{}\"=\"0.0.1\"\n",
+            key(p, "label-schema-version")
+        ));
     }
-    fixture_image(cleanup, tag, dockerfile, &extra)
+    fixture_image(cleanup, tag, &text, &[])
 }
 
 /// `lineage IMAGE --format json`, which must succeed.

@@ -169,6 +169,16 @@ pub fn engine_program() -> String {
     std::env::var("DS01_BUILD_ENGINE").unwrap_or_else(|_| "docker".to_string())
 }
 
+/// Whether the test engine builds with BuildKit: a docker CLI with `DOCKER_BUILDKIT` true (CI runs
+/// the build tests once so, with Debian's 20.10 CLI, which has BuildKit built in).
+pub fn buildkit() -> bool {
+    !engine_program().contains("podman")
+        && matches!(
+            std::env::var("DOCKER_BUILDKIT").as_deref(),
+            Ok("1" | "t" | "T" | "TRUE" | "true" | "True")
+        )
+}
+
 /// Whether `program info` succeeds.
 fn answers(program: &str) -> bool {
     Command::new(program)

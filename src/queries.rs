@@ -152,17 +152,6 @@ pub fn read_image(engine: &Engine, image: &str) -> Result<(Inspected, Vec<Histor
     Ok((inspected, history))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_one_a_line() {
-        assert_eq!(parse_ids("abc\n\ndef\n"), ["abc", "def"]);
-        assert!(parse_ids("").is_empty());
-    }
-}
-
 /// The digest of a local image `reference`, for `org.opencontainers.image.base.digest`: its manifest
 /// digest when it has one (podman's `Digest`, else a `RepoDigests` entry of its repository), else
 /// its image ID (the `sha256:` digest of its config: content-addressed, but not what a registry
@@ -175,4 +164,15 @@ pub fn image_digest(engine: &Engine, reference: &str) -> Option<String> {
         .filter(|c| c.code == 0)?;
     let value: serde_json::Value = serde_json::from_str(&out.stdout).ok()?;
     crate::inspect::image_digest(value.as_array()?.first()?, reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_one_a_line() {
+        assert_eq!(parse_ids("abc\n\ndef\n"), ["abc", "def"]);
+        assert!(parse_ids("").is_empty());
+    }
 }

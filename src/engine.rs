@@ -387,11 +387,15 @@ impl Engine {
             cmd.verbose = self.verbose;
             cmd.capture().ok()
         };
-        let needs_version = self.kind == EngineKind::Docker
-            && buildkit_env
-                .filter(|v| !v.is_empty())
-                .and_then(parse_go_bool)
-                != Some(false);
+        let env = buildkit_env.filter(|v| !v.is_empty());
+        // A bad value is refused before anything runs.
+        let wanted = match env {
+            Some(v) => Some(parse_go_bool(v).ok_or_else(|| BuilderError::BadEnv {
+                value: v.to_string(),
+            })?),
+            None => None,
+        };
+        let needs_version = self.kind == EngineKind::Docker && wanted != Some(false);
         let version = if needs_version {
             quiet(&["--version"])
                 .filter(|c| c.code == 0)

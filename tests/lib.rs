@@ -6,6 +6,7 @@ mod deployment;
 mod support;
 
 mod build;
+mod builders;
 mod cli;
 mod containers;
 mod create;

@@ -3,10 +3,11 @@
 #
 #   1. label computation incl. git: `ds01-build build --dry-run` vs a bash baseline that computes the
 #      same labels the seed's build.sh way (date, TAG split, git for revision/remote/dirty);
-#   2. rebuild after one label change: --label-mode dockerfile vs args, against a fully cached build;
-#   3. unchanged rebuild: steps re-run and whether the image ID is kept.
+#   2. rebuild after one label change: --label-mode dockerfile vs args, against a fully cached build,
+#      on the legacy builder and on BuildKit (Debian's 20.10 CLI /usr/bin/docker, DOCKER_BUILDKIT=0|1);
+#   3. unchanged rebuild: steps re-run and whether the image ID is kept, on both builders.
 #
-# Needs: cargo, hyperfine, jq, a running docker engine (legacy builder). Usage: bench/build.sh [RUNS]
+# Needs: cargo, hyperfine, jq, a running dockerd, /usr/bin/docker (20.10). Usage: bench/build.sh [RUNS]
 export DS01_BUILD_ENGINE=docker
 source "$(dirname "$0")/lib.sh"
 runs="${1:-15}"
@@ -62,42 +63,68 @@ bash_t=$(hf_median_ms "$work/labels.json" bash-seed)
 printf 'label computation incl. git, clean clone (median of %d): ds01-build %.2f ms, bash seed %.2f ms, ratio %sx\n' \
   $((runs * 4)) "$ours" "$bash_t" "$(ratio "$ours" "$bash_t")"
 
-# --- 2. rebuild after one label change -------------------------------------------------------
-build() { # mode value -> prints "ms steps id"
+# --- 2. rebuild after one label change, per builder ------------------------------------------
+# Both builders through Debian's 20.10 CLI (the 28.x CLI has BuildKit only with buildx).
+builder_env() { # builder -> the environment for ds01-build
+  case "$1" in
+    legacy) echo "DS01_BUILD_ENGINE=/usr/bin/docker DOCKER_BUILDKIT=0" ;;
+    buildkit) echo "DS01_BUILD_ENGINE=/usr/bin/docker DOCKER_BUILDKIT=1" ;;
+  esac
+}
+build() { # builder mode value -> prints "ms steps id"
   local t0 t1 log
   t0=$(now_ms)
-  log=$("$bin" build ubu-lts --image "$owner/ubu-lts" --created 2020-09-12T00:00:00+00:00 \
-        --label-mode "$1" --label "aaa.bench=$2" 2>&1 >"$work/out")
+  # shellcheck disable=SC2046
+  log=$(env $(builder_env "$1") "$bin" build ubu-lts --image "$owner/ubu-lts" \
+        --created 2020-09-12T00:00:00+00:00 --label-mode "$2" --label "aaa.bench=$3" 2>&1 >"$work/out")
   t1=$(now_ms)
   local steps
+  # Steps the engine ran, not from its cache: legacy "Step N/M" without "Using cache"; BuildKit
+  # "#N [i/n] ..." without "#N CACHED" (it runs no step for LABEL or ARG).
   steps=$(printf '%s\n' "$log" | python3 -c '
-import sys
+import re, sys
 log = sys.stdin.read()
-print(sum(1 for s in log.split("\nStep ")[1:] if " : FROM " not in s and "---> Using cache" not in s))')
+if "\nStep " in "\n" + log:
+    print(sum(1 for s in log.split("\nStep ")[1:] if " : FROM " not in s and "---> Using cache" not in s))
+else:
+    ids = {m.group(1) for m in re.finditer(r"^(#\d+) \[(?!internal)", log, re.M)}
+    print(sum(1 for i in ids if not re.search("^" + i + " CACHED$", log, re.M)))')
   echo "$((t1 - t0)) $steps $(head -1 "$work/out")"
 }
 
-for mode in dockerfile args; do
-  build "$mode" warm >/dev/null             # fill the cache for the Dockerfile's own steps
-  : > "$work/$mode.changed"; : > "$work/$mode.cached"; : > "$work/$mode.steps"
-  for i in $(seq "$runs"); do
-    read -r ms steps _ < <(build "$mode" "v$i")
-    echo "$ms" >> "$work/$mode.changed"; echo "$steps" >> "$work/$mode.steps"
-    read -r ms _ _ < <(build "$mode" "v$i")   # same labels again: fully cached
-    echo "$ms" >> "$work/$mode.cached"
+for builder in legacy buildkit; do
+  for mode in dockerfile args; do
+    key="$builder-$mode"
+    build "$builder" "$mode" warm >/dev/null     # fill the cache for the Dockerfile's own steps
+    : > "$work/$key.changed"; : > "$work/$key.cached"; : > "$work/$key.steps"
+    for i in $(seq "$runs"); do
+      read -r ms steps _ < <(build "$builder" "$mode" "v$i")
+      echo "$ms" >> "$work/$key.changed"; echo "$steps" >> "$work/$key.steps"
+      read -r ms _ _ < <(build "$builder" "$mode" "v$i")   # same labels again: fully cached
+      echo "$ms" >> "$work/$key.cached"
+    done
   done
 done
-for mode in dockerfile args; do
-  changed=$(median < "$work/$mode.changed"); cached=$(median < "$work/$mode.cached")
-  steps=$(sort -n "$work/$mode.steps" | uniq | tr '\n' ' ')
-  printf 'rebuild after one label change, %-10s (median of %d): %s ms, steps re-run: %s; fully cached %s ms; ratio %.2fx\n' \
-    "$mode" "$runs" "$changed" "$steps" "$cached" "$(ratio "$changed" "$cached")"
+for builder in legacy buildkit; do
+  for mode in dockerfile args; do
+    key="$builder-$mode"
+    changed=$(median < "$work/$key.changed"); cached=$(median < "$work/$key.cached")
+    steps=$(sort -n "$work/$key.steps" | uniq | tr '\n' ' ')
+    printf 'rebuild after one label change, %-8s %-10s (median of %d): %s ms, steps re-run: %s; fully cached %s ms; ratio %.2fx\n' \
+      "$builder" "$mode" "$runs" "$changed" "$steps" "$cached" "$(ratio "$changed" "$cached")"
+  done
+  printf '%s: dockerfile vs args mode after a label change: %.2fx\n' "$builder" \
+    "$(ratio "$(median < "$work/$builder-dockerfile.changed")" "$(median < "$work/$builder-args.changed")")"
 done
-printf 'dockerfile vs args mode after a label change: %.2fx\n' \
-  "$(ratio "$(median < "$work/dockerfile.changed")" "$(median < "$work/args.changed")")"
+for mode in dockerfile args; do
+  printf '%s mode after a label change: buildkit vs legacy %.2fx\n' "$mode" \
+    "$(ratio "$(median < "$work/buildkit-$mode.changed")" "$(median < "$work/legacy-$mode.changed")")"
+done
 
 # --- 3. unchanged rebuild --------------------------------------------------------------------
-read -r _ _ id1 < <(build dockerfile same)
-read -r ms steps id2 < <(build dockerfile same)
-printf 'unchanged rebuild: %s steps re-run, %s ms, image ID %s\n' "$steps" "$ms" \
-  "$([ "$id1" = "$id2" ] && echo "kept ($id1)" || echo "CHANGED ($id1 -> $id2)")"
+for builder in legacy buildkit; do
+  read -r _ _ id1 < <(build "$builder" dockerfile same)
+  read -r ms steps id2 < <(build "$builder" dockerfile same)
+  printf 'unchanged rebuild, %s: %s steps re-run, %s ms, image ID %s\n' "$builder" "$steps" "$ms" \
+    "$([ "$id1" = "$id2" ] && echo "kept ($id1)" || echo "CHANGED ($id1 -> $id2)")"
+done

@@ -254,7 +254,7 @@ pub struct BuilderChoice {
 pub enum BuilderError {
     #[error("{BUILDKIT_ENV}={value:?}: expected a boolean as the docker CLI reads it (1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)")]
     BadEnv { value: String },
-    #[error("{BUILDKIT_ENV}={value} asks {program} (docker CLI {version}) for BuildKit, which it only builds through the buildx plugin, and `{program} buildx version` fails: install docker-buildx, or set {BUILDKIT_ENV}=0 for the legacy builder (a docker CLI before 23, such as Debian's /usr/bin/docker 20.10, builds with BuildKit without buildx)")]
+    #[error("{BUILDKIT_ENV}={value} asks {program} (docker CLI {version}) for BuildKit, which it only builds through the buildx plugin, and no docker-buildx is installed (~/.docker/cli-plugins, /usr/local/lib, /usr/local/libexec, /usr/lib, /usr/libexec: docker/cli-plugins): install docker-buildx, or set {BUILDKIT_ENV}=0 for the legacy builder (a docker CLI before 23, such as Debian's /usr/bin/docker 20.10, builds with BuildKit without buildx)")]
     BuildxMissing {
         value: String,
         program: String,
@@ -281,21 +281,24 @@ pub fn parse_cli_version(output: &str) -> Option<(String, u32)> {
 }
 
 /// Choose the builder as the docker CLI would, from the engine kind, the `DOCKER_BUILDKIT` value
-/// (empty = unset, as the CLI reads it), the CLI version, and — asked only for a CLI from 23 on
-/// that would use BuildKit — whether buildx answers. Pure apart from `buildx`.
+/// (empty = unset, as the CLI reads it), whether the buildx plugin is installed, and — asked only
+/// when the answer depends on it — the CLI version (`version`). Pure apart from `version`.
 ///
 /// - podman: buildah.
-/// - CLI ≥ 23: `DOCKER_BUILDKIT` false → legacy; true → BuildKit when buildx is present, else an
-///   error (the CLI would fail after printing its own noise); unset → BuildKit when buildx is
-///   present, else legacy (the CLI's fallback).
-/// - CLI < 23 (or a version that cannot be read): the value when set; unset → legacy, pinned with
-///   `DOCKER_BUILDKIT=0` (the CLI would otherwise ask the daemon, which only the API tells).
+/// - `DOCKER_BUILDKIT` false: legacy.
+/// - true: BuildKit, built in before CLI 23, through buildx from 23 on: a CLI from 23 on without
+///   buildx is an error (the CLI would fail after printing its own noise).
+/// - unset: without buildx, legacy (both the CLI's fallback from 23 on and, pinned with
+///   `DOCKER_BUILDKIT=0`, an older CLI, which would otherwise ask the daemon); with buildx,
+///   BuildKit from CLI 23 on, legacy (pinned) before.
+///
+/// The builder chosen is pinned for the child with `DOCKER_BUILDKIT=0|1`, so it is the one used.
 pub fn choose_builder(
     kind: EngineKind,
     program: &str,
     buildkit_env: Option<&str>,
-    cli_version: Option<(String, u32)>,
-    buildx: impl FnOnce() -> bool,
+    buildx: bool,
+    version: impl FnOnce() -> Option<(String, u32)>,
 ) -> Result<BuilderChoice, BuilderError> {
     if kind == EngineKind::Podman {
         return Ok(BuilderChoice {
@@ -314,97 +317,108 @@ pub fn choose_builder(
             })
         })
         .transpose()?;
-    let version_text = cli_version.as_ref().map(|(v, _)| v.clone());
-    let shown = version_text
-        .clone()
-        .unwrap_or_else(|| "of unknown version".into());
-    let modern = cli_version.as_ref().is_some_and(|(_, major)| *major >= 23);
-    let choice = |builder, pin, reason: String, annotations| BuilderChoice {
-        builder,
-        pin,
-        cli_version: version_text.clone(),
+    let legacy = |cli_version, reason| BuilderChoice {
+        builder: Builder::Legacy,
+        pin: Some("0"),
+        cli_version,
+        reason,
+        annotations: false,
+    };
+    let buildkit = |cli_version, reason, annotations| BuilderChoice {
+        builder: Builder::BuildKit,
+        pin: Some("1"),
+        cli_version,
         reason,
         annotations,
     };
-    Ok(match (modern, wanted) {
-        (_, Some(false)) => choice(
-            Builder::Legacy,
-            Some("0"),
-            format!("{BUILDKIT_ENV}={}: legacy builder", env.unwrap_or_default()),
-            false,
-        ),
-        (true, want) => {
-            if buildx() {
-                choice(
-                    Builder::BuildKit,
-                    Some("1"),
-                    format!("docker CLI {shown} with buildx: BuildKit"),
-                    true,
-                )
-            } else if want == Some(true) {
-                return Err(BuilderError::BuildxMissing {
-                    value: env.unwrap_or_default().to_string(),
-                    program: program.to_string(),
-                    version: shown,
-                });
-            } else {
-                choice(
-                    Builder::Legacy,
-                    None,
-                    format!("docker CLI {shown} without buildx: legacy builder (its fallback)"),
-                    false,
-                )
-            }
-        }
-        (false, Some(true)) => choice(
-            Builder::BuildKit,
-            Some("1"),
+    if wanted == Some(false) {
+        return Ok(legacy(
+            None,
+            format!("{BUILDKIT_ENV}={}", env.unwrap_or_default()),
+        ));
+    }
+    if wanted.is_none() && !buildx {
+        return Ok(legacy(
+            None,
             format!(
-                "{BUILDKIT_ENV}={} with docker CLI {shown}: BuildKit (built in, no buildx)",
+                "{BUILDKIT_ENV} unset and no buildx plugin (set {BUILDKIT_ENV}=1 for BuildKit)"
+            ),
+        ));
+    }
+    let cli = version();
+    let shown = cli
+        .as_ref()
+        .map_or_else(|| "of unknown version".to_string(), |(v, _)| v.clone());
+    let modern = cli.as_ref().is_some_and(|(_, major)| *major >= 23);
+    let cli_version = cli.map(|(v, _)| v);
+    Ok(match (wanted, modern, buildx) {
+        (Some(true), true, true) | (None, true, true) => buildkit(
+            cli_version,
+            format!("docker CLI {shown} with buildx"),
+            true,
+        ),
+        (Some(true), true, false) => {
+            return Err(BuilderError::BuildxMissing {
+                value: env.unwrap_or_default().to_string(),
+                program: program.to_string(),
+                version: shown,
+            })
+        }
+        (Some(true), false, _) => buildkit(
+            cli_version,
+            format!(
+                "{BUILDKIT_ENV}={} with docker CLI {shown}: BuildKit built in",
                 env.unwrap_or_default()
             ),
             false,
         ),
-        (false, None) => choice(
-            Builder::Legacy,
-            Some("0"),
-            format!("{BUILDKIT_ENV} unset with docker CLI {shown}: legacy builder, pinned with {BUILDKIT_ENV}=0 (set {BUILDKIT_ENV}=1 for BuildKit)"),
-            false,
+        _ => legacy(
+            cli_version,
+            format!("{BUILDKIT_ENV} unset with docker CLI {shown}, older than 23 (set {BUILDKIT_ENV}=1 for BuildKit)"),
         ),
     })
 }
 
+/// The directories the docker CLI looks for plugins in: `$DOCKER_CONFIG/cli-plugins` (default
+/// `~/.docker/cli-plugins`), then the system directories.
+fn cli_plugin_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    match std::env::var_os("DOCKER_CONFIG") {
+        Some(config) => dirs.push(PathBuf::from(config).join("cli-plugins")),
+        None => {
+            if let Some(home) = std::env::var_os("HOME") {
+                dirs.push(PathBuf::from(home).join(".docker/cli-plugins"));
+            }
+        }
+    }
+    for dir in [
+        "/usr/local/lib/docker/cli-plugins",
+        "/usr/local/libexec/docker/cli-plugins",
+        "/usr/lib/docker/cli-plugins",
+        "/usr/libexec/docker/cli-plugins",
+    ] {
+        dirs.push(PathBuf::from(dir));
+    }
+    dirs
+}
+
 impl Engine {
-    /// Detect the builder a build will use (see [`choose_builder`]). Costs nothing for podman or
-    /// `DOCKER_BUILDKIT=0`; otherwise `PROGRAM --version` (client only, no daemon), and for a
-    /// docker CLI from 23 on `PROGRAM buildx version`.
+    /// Detect the builder a build will use (see [`choose_builder`]). Looking for the buildx plugin
+    /// is a file check; a process (`PROGRAM --version`, client only, no daemon) runs only when the
+    /// answer depends on the CLI version: `DOCKER_BUILDKIT` true, or unset with buildx installed.
     pub fn detect_builder(
         &self,
         buildkit_env: Option<&str>,
     ) -> Result<BuilderChoice, BuilderError> {
-        let quiet = |args: &[&str]| {
-            let mut cmd = self.command(args.iter().copied());
-            cmd.verbose = self.verbose;
-            cmd.capture().ok()
-        };
-        let env = buildkit_env.filter(|v| !v.is_empty());
-        // A bad value is refused before anything runs.
-        let wanted = match env {
-            Some(v) => Some(parse_go_bool(v).ok_or_else(|| BuilderError::BadEnv {
-                value: v.to_string(),
-            })?),
-            None => None,
-        };
-        let needs_version = self.kind == EngineKind::Docker && wanted != Some(false);
-        let version = if needs_version {
-            quiet(&["--version"])
-                .filter(|c| c.code == 0)
-                .and_then(|c| parse_cli_version(&c.stdout))
-        } else {
-            None
-        };
-        choose_builder(self.kind, &self.program, buildkit_env, version, || {
-            quiet(&["buildx", "version"]).is_some_and(|c| c.code == 0)
+        let buildx = self.kind == EngineKind::Docker
+            && cli_plugin_dirs()
+                .iter()
+                .any(|dir| is_executable(&dir.join("docker-buildx")));
+        choose_builder(self.kind, &self.program, buildkit_env, buildx, || {
+            let captured = self.command(["--version"]).capture().ok()?;
+            (captured.code == 0)
+                .then(|| parse_cli_version(&captured.stdout))
+                .flatten()
         })
     }
 }
@@ -783,17 +797,18 @@ mod tests {
         buildx: bool,
     ) -> Result<(Builder, Option<&'static str>), BuilderError> {
         let asked = std::cell::Cell::new(false);
-        let version = version.map(|m| (format!("{m}.0.0"), m));
-        let modern = version.as_ref().is_some_and(|(_, m)| *m >= 23);
-        let got = choose_builder(kind, "docker", env, version, || {
+        let got = choose_builder(kind, "docker", env, buildx, || {
             asked.set(true);
-            buildx
+            version.map(|m| (format!("{m}.0.0"), m))
         })
         .map(|c| (c.builder, c.pin));
-        // buildx is asked about only by a CLI that would use it.
-        if asked.get() {
-            assert!(modern, "buildx asked for an old CLI");
-        }
+        // The version (a process) is asked only when the answer depends on it.
+        let needed = kind == EngineKind::Docker
+            && match env.filter(|v| !v.is_empty()) {
+                None => buildx,
+                Some(v) => parse_go_bool(v) == Some(true),
+            };
+        assert_eq!(asked.get(), needed, "{kind:?} {env:?} buildx={buildx}");
         got
     }
 
@@ -802,37 +817,40 @@ mod tests {
         use Builder::*;
         use EngineKind::{Docker, Podman};
         assert_eq!(choose(Podman, Some("1"), None, false), Ok((Buildah, None)));
-        // CLI < 23: the variable decides; unset is pinned to legacy.
+        // Unset without buildx: legacy on every CLI, no process started.
         assert_eq!(
-            choose(Docker, Some("1"), Some(20), false),
-            Ok((BuildKit, Some("1")))
-        );
-        assert_eq!(
-            choose(Docker, Some("true"), Some(20), false),
-            Ok((BuildKit, Some("1")))
-        );
-        assert_eq!(
-            choose(Docker, Some("0"), Some(20), false),
-            Ok((Legacy, Some("0")))
-        );
-        assert_eq!(
-            choose(Docker, None, Some(20), false),
+            choose(Docker, None, Some(28), false),
             Ok((Legacy, Some("0")))
         );
         assert_eq!(
             choose(Docker, Some(""), Some(20), false),
             Ok((Legacy, Some("0")))
         );
-        assert_eq!(choose(Docker, None, None, false), Ok((Legacy, Some("0"))));
+        assert_eq!(
+            choose(Docker, Some("0"), Some(28), true),
+            Ok((Legacy, Some("0")))
+        );
+        assert_eq!(
+            choose(Docker, Some("F"), Some(20), false),
+            Ok((Legacy, Some("0")))
+        );
+        // CLI < 23: BuildKit built in when asked for; unset stays legacy even with buildx.
+        assert_eq!(
+            choose(Docker, Some("1"), Some(20), false),
+            Ok((BuildKit, Some("1")))
+        );
+        assert_eq!(
+            choose(Docker, Some("true"), None, false),
+            Ok((BuildKit, Some("1")))
+        );
+        assert_eq!(
+            choose(Docker, None, Some(20), true),
+            Ok((Legacy, Some("0")))
+        );
         // CLI >= 23: BuildKit through buildx.
         assert_eq!(
             choose(Docker, None, Some(28), true),
             Ok((BuildKit, Some("1")))
-        );
-        assert_eq!(choose(Docker, None, Some(28), false), Ok((Legacy, None)));
-        assert_eq!(
-            choose(Docker, Some("F"), Some(28), true),
-            Ok((Legacy, Some("0")))
         );
         assert_eq!(
             choose(Docker, Some("1"), Some(28), true),
@@ -843,7 +861,7 @@ mod tests {
             Err(BuilderError::BuildxMissing { .. })
         ));
         assert_eq!(
-            choose(Docker, Some("yes"), Some(28), true),
+            choose_builder(Docker, "docker", Some("yes"), true, || unreachable!()),
             Err(BuilderError::BadEnv {
                 value: "yes".into()
             })

@@ -169,7 +169,12 @@ fn control_good_profile_does_reach_the_engine() {
     // (the fake writes no iidfile, so the build then fails on the missing image ID).
     let dir = scratch_project(GOOD);
     let fake = FakeEngine::new();
-    let out = fake.run(ds01(&["build", "p.toml"]).current_dir(dir.path()));
+    // DOCKER_BUILDKIT=0: the builder is known without asking the (fake) CLI's version.
+    let out = fake.run(
+        ds01(&["build", "p.toml"])
+            .current_dir(dir.path())
+            .env("DOCKER_BUILDKIT", "0"),
+    );
     assert!(fake.called(), "{}", out.stderr);
     assert!(fake.calls().starts_with("build "), "{}", fake.calls());
 }

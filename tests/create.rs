@@ -310,14 +310,14 @@ fn image_runtime_labels_do_not_reach_the_container() {
     for key in ["ds01.protected", "ds01.gpu.uuids", "ds01.monitoring"] {
         assert!(
             lint.stdout
-                .contains(&format!("L017 image-runtime-key: {key}:")),
+                .contains(&format!("L017 image-runtime-key [error]: {key}:")),
             "{}",
             lint.stdout
         );
     }
     assert!(!lint
         .stdout
-        .contains("L017 image-runtime-key: ds01.framework"));
+        .contains("L017 image-runtime-key [error]: ds01.framework"));
 
     // ds01.gpu.allocated: counted by presence, so an empty value would still count: refused...
     let allocated = busybox_image(

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::support::{
-    self, build_profile_chain, ds01, engine, fixture_image, inspect_labels, refused_before_engine,
-    root, unique, write, Cleanup, FakeEngine,
+    self, build_profile_chain, ds01, fixture_image, inspect_labels, refused_before_engine, root,
+    unique, write, Cleanup, FakeEngine,
 };
 use crate::{require_engine, require_podman};
 

@@ -928,8 +928,8 @@ mod tests {
                 ("L008", vendor.as_str()),
                 ("L007", "org.opencontainers.image.created"),
                 // Both OCI copies now contradict the leaves they copy.
-                ("L017", "org.opencontainers.image.created"),
-                ("L017", "org.opencontainers.image.licenses"),
+                ("L016", "org.opencontainers.image.created"),
+                ("L016", "org.opencontainers.image.licenses"),
             ]
         );
     }
@@ -939,7 +939,7 @@ mod tests {
         let oci = |k: &str| format!("org.opencontainers.image.{k}");
         // A value the leaf does not have, or that only a parent can have given.
         let f = with(&[(&oci("revision"), "abc"), (&oci("licenses"), "MIT")]);
-        assert_eq!(ids(&f), ["L017"]);
+        assert_eq!(ids(&f), ["L016"]);
         assert_eq!(f[0].key.as_deref(), Some(oci("revision").as_str()));
         assert_eq!(f[0].level, Severity::Error);
         assert!(
@@ -956,7 +956,7 @@ mod tests {
         // base.name must name the base-prefix's image; a scratch image has none.
         assert_eq!(
             ids(&with(&[(&oci("base.name"), "jefferys/r-lang:latest")])),
-            ["L017"]
+            ["L016"]
         );
         assert!(with(&[(&oci("base.name"), "")]).is_empty());
         let mut child = clean();
@@ -972,7 +972,7 @@ mod tests {
         child.insert(oci("base.name"), "jefferys/base:latest".into());
         assert!(run(child.clone()).is_empty(), "{:?}", run(child.clone()));
         child.insert(oci("base.name"), "other/base:latest".into());
-        assert_eq!(ids(&run(child)), ["L017"]);
+        assert_eq!(ids(&run(child)), ["L016"]);
     }
 
     #[test]
@@ -1026,7 +1026,7 @@ mod tests {
             "x.io.github.jefferysdockers.label-schema-version".into(),
             "0.0.1".into(),
         );
-        // x becomes the current image: the OCI copy of ubu-lts's license is not x's (L017).
+        // x becomes the current image: the OCI copy of ubu-lts's license is not x's (L016).
         l.remove("org.opencontainers.image.licenses");
         let f = run(l.clone());
         assert_eq!(ids(&f), ["L012", "L013"]);

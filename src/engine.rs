@@ -460,7 +460,7 @@ impl EngineCommand {
     }
 
     fn expression(&self) -> duct::Expression {
-        let mut expr = duct::cmd(&self.argv[0], &self.argv[1..]);
+        let mut expr = duct::cmd(self.spawn_program(), &self.argv[1..]);
         if let Setting::Operator { env, .. } = &self.setting {
             expr = expr.full_env(env.iter().cloned()).dir("/");
         }
@@ -474,6 +474,22 @@ impl EngineCommand {
             (None, Setting::Caller) => {}
         }
         expr.unchecked()
+    }
+
+    /// The program to start: a bare name (the caller's `docker`) resolved on PATH here, as the
+    /// child's `execvp` would, else `argv[0]` as given (a path, or a name on no PATH entry, which
+    /// then fails to start as before). duct sets the child's environment explicitly, and with an
+    /// environment set std starts a bare name by forking this whole process and searching PATH in
+    /// the child; a path is started with `posix_spawn` (vfork), which is cheaper (see Benchmarks,
+    /// create).
+    fn spawn_program(&self) -> PathBuf {
+        let program = &self.argv[0];
+        match self.setting {
+            Setting::Caller if !program.contains('/') => {
+                find_on_path(program).unwrap_or_else(|| PathBuf::from(program))
+            }
+            _ => PathBuf::from(program),
+        }
     }
 
     fn trace(&self) {
@@ -717,6 +733,25 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_program_name_is_started_by_its_path_on_path() {
+        let on_path = find_on_path("sh").expect("sh on PATH");
+        assert!(on_path.is_absolute());
+        let sh = Engine::new("sh", false).command(["-c", "true"]);
+        assert_eq!(sh.spawn_program(), on_path);
+        assert_eq!(sh.argv[0], "sh", "the argv shown and traced stays as given");
+        let missing = Engine::new("ds01-no-such-engine", false).command(["x"]);
+        assert_eq!(
+            missing.spawn_program(),
+            PathBuf::from("ds01-no-such-engine")
+        );
+        let relative = Engine::new("./docker", false).command(["x"]);
+        assert_eq!(relative.spawn_program(), PathBuf::from("./docker"));
+        let operator =
+            Engine::operator("sh", EngineKind::Docker, vec![], "test", false).command(["x"]);
+        assert_eq!(operator.spawn_program(), PathBuf::from("sh"));
+    }
 
     #[test]
     fn kind_follows_program_name() {

@@ -31,6 +31,11 @@ pub struct Cli {
     #[arg(long = "engine", value_name = "PROGRAM", help_heading = GLOBAL)]
     pub engine: Option<String>,
 
+    /// Docker context, before the subcommand (`ds01-build --context far ps`); added to the
+    /// subcommand's own `--context` values. Not propagated, like `--engine`.
+    #[arg(long = "context", value_name = "NAME", help_heading = GLOBAL)]
+    pub context: Vec<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -49,6 +54,12 @@ pub struct EngineArgs {
     /// `podman`. With privileges only the configured (or built-in) engine is accepted.
     #[arg(long, value_name = "PROGRAM", help_heading = GLOBAL)]
     pub engine: Option<String>,
+
+    /// Docker context to reach the engine through (podman: a connection); else DOCKER_HOST, then
+    /// DOCKER_CONTEXT, as docker itself. `ps` and `audit` take it several times and query those
+    /// engines at once, each row naming its engine.
+    #[arg(long, value_name = "NAME", help_heading = GLOBAL)]
+    pub context: Vec<String>,
 }
 
 impl Cli {
@@ -59,6 +70,18 @@ impl Cli {
             .engine_args()
             .and_then(|e| e.engine.as_ref())
             .or(self.engine.as_ref())
+    }
+}
+
+impl Cli {
+    /// The `--context` values: those before the subcommand, then the subcommand's own.
+    pub fn contexts(&self) -> Vec<String> {
+        let own = self
+            .command
+            .engine_args()
+            .map(|e| e.context.as_slice())
+            .unwrap_or_default();
+        self.context.iter().chain(own).cloned().collect()
     }
 }
 

@@ -237,7 +237,7 @@ where
         interface: label_value(labels, "ds01.interface").map(str::to_string),
         namespace: namespace(labels),
         state: object.state.clone(),
-        created: object.created.clone(),
+        created: to_the_second(&object.created).into_owned(),
         image: object.image.clone(),
         deprecated_keys: KEYS
             .iter()
@@ -254,6 +254,17 @@ where
             .filter(|k| container_schema::is_legacy_key(k))
             .cloned()
             .collect(),
+    }
+}
+
+/// An engine timestamp to the second (the list call's resolution, so both read paths agree): `2026-11-23T17:22:45.32963626Z` → `2026-11-23T17:22:45Z`.
+pub fn to_the_second(created: &str) -> std::borrow::Cow<'_, str> {
+    match created.split_once('.') {
+        Some((secs, rest)) if secs.contains('T') => {
+            let zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{secs}{zone}").into()
+        }
+        _ => created.into(),
     }
 }
 
@@ -304,6 +315,24 @@ pub fn unmatched<'a>(queries: &'a [String], objects: &[Inspected]) -> Vec<&'a st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_cut_to_the_second() {
+        assert_eq!(
+            to_the_second("2026-11-23T17:22:45.32963626Z"),
+            "2026-11-23T17:22:45Z"
+        );
+        assert_eq!(
+            to_the_second("2026-11-23T17:22:49.49672236+01:00"),
+            "2026-11-23T17:22:49+01:00"
+        );
+        assert_eq!(
+            to_the_second("2026-11-23T17:22:49Z"),
+            "2026-11-23T17:22:49Z"
+        );
+        assert_eq!(to_the_second(""), "");
+    }
+
     use crate::inspect::test_support::obj;
     use crate::labels::from_pairs as labels;
 

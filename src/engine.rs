@@ -25,6 +25,8 @@ pub struct Engine {
     kind: EngineKind,
     verbose: bool,
     setting: Setting,
+    /// `--context NAME` (docker) / `--connection NAME` (podman), passed before every command.
+    context: Option<String>,
 }
 
 /// Where an engine's program and environment come from.
@@ -117,6 +119,7 @@ impl Engine {
             kind,
             verbose,
             setting: Setting::Caller,
+            context: None,
         }
     }
 
@@ -138,6 +141,7 @@ impl Engine {
                 env,
                 source: source.into(),
             },
+            context: None,
         }
     }
 
@@ -150,6 +154,30 @@ impl Engine {
     pub fn with_kind(mut self, kind: EngineKind) -> Engine {
         self.kind = kind;
         self
+    }
+
+    /// The same engine reached through a named docker context (podman: a connection).
+    pub fn with_context(mut self, context: Option<String>) -> Engine {
+        self.context = context;
+        self
+    }
+
+    /// The context (`--context`) every command names, if any.
+    pub fn context(&self) -> Option<&str> {
+        self.context.as_deref()
+    }
+
+    /// Whether `--verbose` traces what this engine runs.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// The operator's fixed environment, for an engine chosen with privileges.
+    pub fn operator_env(&self) -> Option<&[(String, String)]> {
+        match &self.setting {
+            Setting::Operator { env, .. } => Some(env),
+            Setting::Caller => None,
+        }
     }
 
     pub fn program(&self) -> &str {
@@ -203,6 +231,13 @@ impl Engine {
         S: Into<String>,
     {
         let mut argv = vec![self.program.clone()];
+        if let Some(context) = &self.context {
+            let flag = match self.kind {
+                EngineKind::Docker => "--context",
+                EngineKind::Podman => "--connection",
+            };
+            argv.extend([flag.to_string(), context.clone()]);
+        }
         argv.extend(args.into_iter().map(Into::into));
         EngineCommand {
             argv,

@@ -16,6 +16,7 @@ pub mod docker_options;
 pub mod dockerfile;
 pub mod engine;
 pub mod engine_api;
+pub mod engine_client;
 pub mod git;
 pub mod history;
 pub mod identity;

@@ -1,11 +1,17 @@
 //! Engine queries: the questions readers ask the engine (inspect some names, every container's view,
 //! an image's labels and history). Each takes the [`Engine`], runs its commands through it and parses
 //! the output with the pure parsers ([`crate::inspect`], [`crate::history`]).
+//!
+//! Each query first asks the Engine API ([`crate::engine_client`]) when the engine is reachable as
+//! one; whatever the API cannot answer exactly as the CLI would (a missing name, an unreachable
+//! daemon, a route the client cannot follow) is asked of the CLI, whose answer, error wording and
+//! exit code are then what the user gets.
 
 use anyhow::{anyhow, Context as _, Result};
 
 use crate::containers::{self, ContainerView};
 use crate::engine::{Engine, EngineError};
+use crate::engine_client::Client;
 use crate::history::{history_args, parse_history, HistoryRow};
 use crate::identity;
 use crate::inspect::{parse_inspect, Inspected};
@@ -60,6 +66,37 @@ impl Inspection {
 /// ([`Engine::is_missing_object_error`]) gives the missing names; any other failure is the engine's
 /// error.
 pub fn inspect_objects(engine: &Engine, kind: Kind, names: &[String]) -> Result<Inspection> {
+    if let Some(client) = Client::for_engine(engine) {
+        if let Some(found) = api_inspect(&client, kind, names) {
+            return Ok(found);
+        }
+        trace_fallback(engine);
+    }
+    cli_inspect(engine, kind, names)
+}
+
+fn trace_fallback(engine: &Engine) {
+    if engine.verbose() {
+        eprintln!("+ the Engine API did not answer it: asking the CLI");
+    }
+}
+
+fn api_inspect(client: &Client, kind: Kind, names: &[String]) -> Option<Inspection> {
+    let (container, image) = match kind {
+        Kind::Container => (true, false),
+        Kind::Image => (false, true),
+        Kind::Any => (true, true),
+    };
+    let objects = client.inspect(names, container, image)?;
+    Some(Inspection {
+        objects,
+        missing: Vec::new(),
+        failure: None,
+        command: format!("the Engine API's inspect of {}", names.join(" ")),
+    })
+}
+
+fn cli_inspect(engine: &Engine, kind: Kind, names: &[String]) -> Result<Inspection> {
     let mut argv: Vec<String> = kind.argv().iter().map(|a| a.to_string()).collect();
     argv.extend(names.iter().cloned());
     let cmd = engine.command(argv);
@@ -105,9 +142,20 @@ pub fn parse_one_image(stdout: &str) -> Result<Inspected> {
         .ok_or_else(|| anyhow!("an empty inspect array"))
 }
 
-/// Every container's view: `ps -a -q --no-trunc`, then one `inspect` of all IDs. A container removed
-/// between the two calls is skipped.
+/// Every container's view. Through the API: one list call, whose labels are used directly; only
+/// containers the list shows with an image ID instead of the name they were created from are
+/// inspected. Through the CLI: `ps -a -q --no-trunc`, then one `inspect` of all IDs. A container
+/// removed between two calls is skipped.
 pub fn all_containers(engine: &Engine) -> Result<Vec<ContainerView>> {
+    if let Some(client) = Client::for_engine(engine) {
+        if let Some(objects) = api_containers(&client) {
+            return Ok(objects
+                .iter()
+                .map(|o| containers::view(o, identity::user_by_uid))
+                .collect());
+        }
+        trace_fallback(engine);
+    }
     let ids = parse_ids(&engine.command(["ps", "-a", "-q", "--no-trunc"]).output()?);
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -119,6 +167,47 @@ pub fn all_containers(engine: &Engine) -> Result<Vec<ContainerView>> {
         .iter()
         .map(|o| containers::view(o, identity::user_by_uid))
         .collect())
+}
+
+fn api_containers(client: &Client) -> Option<Vec<Inspected>> {
+    let listed = client.list()?;
+    let lacking: Vec<String> = listed
+        .iter()
+        .filter(|l| l.image_is_id)
+        .map(|l| l.object.id.clone())
+        .collect();
+    let inspected = if lacking.is_empty() {
+        Vec::new()
+    } else {
+        client.inspect_present(&lacking)
+    };
+    Some(
+        listed
+            .into_iter()
+            .map(|l| {
+                let mut object = l.object;
+                if let Some(full) = inspected.iter().find(|i| i.id == object.id) {
+                    object.image = full.image.clone();
+                }
+                object
+            })
+            .collect(),
+    )
+}
+
+/// Every container's view on each of several engines, asked at the same time (one thread each):
+/// each engine's answer or its error, in the order given.
+pub fn fleet_containers(engines: &[(String, Engine)]) -> Vec<Result<Vec<ContainerView>>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = engines
+            .iter()
+            .map(|(_, engine)| scope.spawn(|| all_containers(engine)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an engine query does not panic"))
+            .collect()
+    })
 }
 
 /// The IDs `ps -q` printed, one a line.
@@ -136,6 +225,16 @@ fn parse_ids(stdout: &str) -> Vec<String> {
 /// image ID names one image for sure, a tag moved by a concurrent build between the two calls
 /// could mix two images (rerun).
 pub fn read_image(engine: &Engine, image: &str) -> Result<(Inspected, Vec<HistoryRow>)> {
+    if let Some(client) = Client::for_engine(engine) {
+        if let Some((inspected, rows)) = client.image_and_history(image) {
+            let history = rows
+                .into_iter()
+                .map(|created_by| HistoryRow { created_by })
+                .collect();
+            return Ok((inspected, history));
+        }
+        trace_fallback(engine);
+    }
     let history = engine.command(history_args(image));
     let names = [image.to_string()];
     let (inspected, text) = std::thread::scope(|scope| {

@@ -17,5 +17,6 @@ mod privileged;
 mod profile;
 mod reach;
 mod readme;
+mod remote;
 mod schema;
 mod signals;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Context;
+use super::{Context, PARTIAL};
 use crate::cli::{AuditArgs, Format};
 use crate::container_schema::{self, KEYS};
 use crate::containers::{ContainerView, Namespace};
@@ -20,13 +20,43 @@ use crate::ownership::{OwnerSource, NO_SOURCE};
 use crate::queries;
 
 pub fn run(ctx: &Context, args: AuditArgs) -> Result<i32> {
-    let views = queries::all_containers(&ctx.engine)?;
+    let (views, code) = if ctx.fleet.is_empty() {
+        (queries::all_containers(&ctx.engine)?, 0)
+    } else {
+        fleet_views(ctx)
+    };
     let report = audit(&views, ctx.engine.program());
     match args.format {
         Format::Json => emit_json(&report)?,
         Format::Text => emit(text(&report))?,
     }
-    Ok(0)
+    Ok(code)
+}
+
+/// Several `--context` values: every engine's containers at once, each named `ENGINE:NAME` (a
+/// container name never holds `:`), merged into one report. An engine that does not answer is one
+/// line on stderr and exit [`PARTIAL`].
+fn fleet_views(ctx: &Context) -> (Vec<ContainerView>, i32) {
+    let mut merged = Vec::new();
+    let mut code = 0;
+    for ((engine, _), answer) in ctx.fleet.iter().zip(queries::fleet_containers(&ctx.fleet)) {
+        match answer {
+            Ok(views) => merged.extend(views.into_iter().map(|mut v| {
+                v.name = format!("{engine}:{}", v.name);
+                v
+            })),
+            Err(err) => {
+                let line = format!("{err:#}")
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                eprintln!("ds01-build: engine {engine} did not answer: {line}");
+                code = PARTIAL;
+            }
+        }
+    }
+    (merged, code)
 }
 
 /// Labels whose presence means the legacy ownership fallback is still needed: the ownership chain's

@@ -31,7 +31,12 @@ pub struct Context {
     pub privilege: Privilege,
     /// The operator's configuration, if there is one.
     pub config: Option<Loaded>,
+    /// Several `--context` values (`ps`, `audit`): each context's engine, queried together.
+    pub fleet: Vec<(String, Engine)>,
 }
+
+/// Exit code of a fleet query some of whose engines did not answer (the others' rows are printed).
+pub const PARTIAL: i32 = 3;
 
 impl Context {
     /// Decide the privilege from the process ids (before anything else reads the environment or a
@@ -56,10 +61,37 @@ impl Context {
             verbose: cli.verbose,
         })
         .map_err(anyhow::Error::msg)?;
+        let contexts = cli.contexts();
+        if !contexts.is_empty() && privilege.elevated() {
+            bail!(
+                "--context is not available with privileges ({}): the engine is the operator's",
+                privilege.describe()
+            );
+        }
+        if let Some(bad) = contexts.iter().find(|c| !valid_context_name(c)) {
+            bail!("--context {bad:?}: a context name is letters, digits, `.`, `_` and `-`, starting with a letter or digit");
+        }
+        let fleet_allowed = matches!(cli.command, Command::Ps(_) | Command::Audit(_));
+        if contexts.len() > 1 && !fleet_allowed {
+            bail!(
+                "--context is given {} times: only ps and audit query several engines",
+                contexts.len()
+            );
+        }
+        let fleet = if contexts.len() > 1 {
+            contexts
+                .iter()
+                .map(|c| (c.clone(), engine.clone().with_context(Some(c.clone()))))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let engine = engine.with_context(contexts.first().cloned());
         Ok(Context {
             engine,
             privilege,
             config,
+            fleet,
         })
     }
 }
@@ -85,6 +117,13 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
     }
+}
+
+/// docker's rule for context names (`^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$`, one character allowed here too).
+fn valid_context_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.+-".contains(&b))
 }
 
 /// Exit code for a failed command: an engine's own code passes through (except under `lint`'s
@@ -115,4 +154,19 @@ pub struct Interrupted {
 /// Whether the command stopped only because its reader closed stdout.
 pub fn is_stdout_closed(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| cause.is::<StdoutClosed>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_context_name;
+
+    #[test]
+    fn context_names_follow_dockers_rule() {
+        for good in ["default", "far", "gpu-01.lab", "a", "x_y+z"] {
+            assert!(valid_context_name(good), "{good}");
+        }
+        for bad in ["", "-x", ".x", "a b", "a/b", "$(id)"] {
+            assert!(!valid_context_name(bad), "{bad}");
+        }
+    }
 }

@@ -7,7 +7,9 @@
 
 use anyhow::{Context as _, Result};
 
-use super::Context;
+use serde::Serialize;
+
+use super::{Context, PARTIAL};
 use crate::cli::{PsArgs, TableFormat};
 use crate::containers::{self, ContainerView, Scope};
 use crate::identity;
@@ -17,6 +19,9 @@ use crate::queries;
 
 pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
     let scope = scope(&args)?;
+    if !ctx.fleet.is_empty() {
+        return fleet(ctx, &args, &scope);
+    }
     let views = queries::all_containers(&ctx.engine)?;
     let selected = containers::select(&views, &scope, args.legacy);
     match args.format {
@@ -24,6 +29,72 @@ pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
         TableFormat::Table => emit(table(&selected))?,
     }
     Ok(0)
+}
+
+/// A row of the fleet view: the engine (its context) and the container.
+#[derive(Serialize)]
+struct FleetRow<'a> {
+    engine: &'a str,
+    #[serde(flatten)]
+    view: &'a ContainerView,
+}
+
+/// `ps --context A --context B ...`: every engine at once; rows name their engine; an engine that
+/// does not answer is one line on stderr and exit [`PARTIAL`] (the others' rows are printed).
+fn fleet(ctx: &Context, args: &PsArgs, scope: &Scope) -> Result<i32> {
+    let answers = queries::fleet_containers(&ctx.fleet);
+    let mut rows = Vec::new();
+    let mut code = 0;
+    for ((name, _), answer) in ctx.fleet.iter().zip(&answers) {
+        match answer {
+            Ok(views) => rows.extend(
+                containers::select(views, scope, args.legacy)
+                    .into_iter()
+                    .map(|view| FleetRow { engine: name, view }),
+            ),
+            Err(err) => {
+                eprintln!(
+                    "ds01-build: engine {name} did not answer: {}",
+                    one_line(err)
+                );
+                code = PARTIAL;
+            }
+        }
+    }
+    match args.format {
+        TableFormat::Json => emit_json(&rows)?,
+        TableFormat::Table => {
+            let views: Vec<&ContainerView> = rows.iter().map(|r| r.view).collect();
+            let engines: Vec<&str> = rows.iter().map(|r| r.engine).collect();
+            emit(with_engine_column(&table(&views), &engines))?
+        }
+    }
+    Ok(code)
+}
+
+/// An error on one line (an engine's stderr may span several).
+fn one_line(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `table` with an `ENGINE` column in front (one engine per row, after the header).
+fn with_engine_column(table: &str, engines: &[&str]) -> String {
+    let width = engines
+        .iter()
+        .map(|e| e.len())
+        .chain(["ENGINE".len()])
+        .max()
+        .unwrap_or(0);
+    let names = std::iter::once("ENGINE").chain(engines.iter().copied());
+    table
+        .lines()
+        .zip(names)
+        .map(|(line, engine)| format!("{engine:<width$}  {line}\n"))
+        .collect()
 }
 
 /// Whose containers to list: `--all-users`, `--user U`, else the invoking user (from passwd).
@@ -61,22 +132,11 @@ fn table(views: &[&ContainerView]) -> String {
             v.interface.clone().unwrap_or_else(|| "-".into()),
             v.namespace.as_str().to_string(),
             v.state.clone(),
-            short_time(&v.created).to_string(),
+            v.created.clone(),
         ]
     });
     let header = header.map(String::from).to_vec();
     aligned(&std::iter::once(header).chain(rows).collect::<Vec<_>>())
-}
-
-/// An engine timestamp to the second: `2026-11-23T17:22:45.32963626Z` → `2026-11-23T17:22:45Z`.
-fn short_time(created: &str) -> std::borrow::Cow<'_, str> {
-    match created.split_once('.') {
-        Some((secs, rest)) if secs.contains('T') => {
-            let zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-            format!("{secs}{zone}").into()
-        }
-        _ => created.into(),
-    }
 }
 
 #[cfg(test)]
@@ -85,20 +145,6 @@ mod tests {
     use crate::containers::view;
     use crate::inspect::test_support::obj;
     use crate::inspect::Inspected;
-
-    #[test]
-    fn times_are_cut_to_the_second() {
-        assert_eq!(
-            short_time("2026-11-23T17:22:45.32963626Z"),
-            "2026-11-23T17:22:45Z"
-        );
-        assert_eq!(
-            short_time("2026-11-23T17:22:49.49672236+01:00"),
-            "2026-11-23T17:22:49+01:00"
-        );
-        assert_eq!(short_time("2026-11-23T17:22:49Z"), "2026-11-23T17:22:49Z");
-        assert_eq!(short_time(""), "");
-    }
 
     #[test]
     fn table_is_aligned() {
@@ -131,6 +177,15 @@ NAME              OWNER              MANAGED  INTERFACE  NAMESPACE  STATE    CRE
 alice-box._.1000  alice (ds01.user)  ds01     atomic     ds01       created  2026-11-23T17:22:45Z
 x                 -                  no       -          unmanaged  exited   2026-11-23T17:22:46Z
 "
+        );
+    }
+
+    #[test]
+    fn fleet_rows_lead_with_their_engine() {
+        let table = "NAME  STATE\na     created\nbb    exited\n";
+        assert_eq!(
+            with_engine_column(table, &["gpu-01", "x"]),
+            "ENGINE  NAME  STATE\ngpu-01  a     created\nx       bb    exited\n"
         );
     }
 

@@ -649,7 +649,7 @@ mod tests {
         assert_eq!(rfc3339_seconds(0).unwrap(), "1970-01-01T00:00:00Z");
         assert_eq!(
             rfc3339_seconds(1_795_000_000).unwrap(),
-            "2026-11-18T08:26:40Z"
+            "2026-11-18T11:06:40Z"
         );
     }
 }

@@ -64,16 +64,28 @@ fn cli(why: impl Into<String>) -> Route {
     Route::Cli { why: why.into() }
 }
 
-/// The route for `kind`'s CLI `program`, with `context` from `--context`.
-pub fn route(kind: EngineKind, program: &str, context: Option<&str>, s: &Surroundings) -> Route {
+/// The route for `kind`'s CLI `program`, with `context` from `--context`. The caller's program must
+/// be the bare name `docker`/`podman` (a path the caller names may be a wrapper or a stand-in);
+/// the operator's (`operators`) is a checked path, judged by its file name.
+pub fn route(
+    kind: EngineKind,
+    program: &str,
+    operators: bool,
+    context: Option<&str>,
+    s: &Surroundings,
+) -> Route {
     let var = |k: &str| (s.var)(k).filter(|v| !v.is_empty());
     if var(API_ENV).as_deref() == Some("off") {
         return cli(format!("{API_ENV}=off"));
     }
-    let base = Path::new(program)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let base = if operators {
+        Path::new(program)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        program.to_string()
+    };
     match (kind, base.as_str()) {
         (EngineKind::Docker, "docker") => docker_route(context, s),
         (EngineKind::Podman, "podman") => podman_route(context, s),
@@ -236,7 +248,13 @@ pub fn route_for(engine: &Engine) -> Route {
     if std::env::var(API_ENV).ok().as_deref() == Some("off") {
         return cli(format!("{API_ENV}=off"));
     }
-    route(engine.kind(), engine.program(), engine.context(), &s)
+    route(
+        engine.kind(),
+        engine.program(),
+        engine.is_operators(),
+        engine.context(),
+        &s,
+    )
 }
 
 /// One container as the list call gives it.
@@ -265,7 +283,7 @@ impl Client {
         match route_for(engine) {
             Route::Cli { why } => {
                 if verbose {
-                    eprintln!("+ reads via the CLI: {why}");
+                    eprintln!("# reads via the CLI: {why}");
                 }
                 None
             }
@@ -274,10 +292,10 @@ impl Client {
                 if verbose {
                     match &client {
                         Some(_) => {
-                            eprintln!("+ reads via the Engine API at {} ({why})", endpoint.url())
+                            eprintln!("# reads via the Engine API at {} ({why})", endpoint.url())
                         }
                         None => {
-                            eprintln!("+ reads via the CLI: no API client for {}", endpoint.url())
+                            eprintln!("# reads via the CLI: no API client for {}", endpoint.url())
                         }
                     }
                 }
@@ -314,9 +332,10 @@ impl Client {
         })
     }
 
-    fn trace(&self, what: &str) {
+    /// `+ GET PATH (ENDPOINT)` for `-v`: one line per request, like a CLI call's `+ docker ...`.
+    fn trace(&self, path: &str) {
         if self.verbose {
-            eprintln!("+ GET {what} ({})", self.endpoint.url());
+            eprintln!("+ GET {path} ({})", self.endpoint.url());
         }
     }
 
@@ -331,16 +350,17 @@ impl Client {
         if names.iter().any(|n| !plain_name(n)) {
             return None;
         }
-        self.trace(&format!("inspect {}", names.join(" ")));
         let docker = &self.docker;
         let one = |name: String| async move {
             let name = name.as_str();
             if container {
+                self.trace(&format!("/containers/{name}/json"));
                 if let Ok(c) = docker.inspect_container(name, None).await {
                     return Some(from_container(c));
                 }
             }
             if image {
+                self.trace(&format!("/images/{name}/json"));
                 if let Ok(i) = docker.inspect_image(name).await {
                     return Some(from_image(i));
                 }
@@ -355,9 +375,11 @@ impl Client {
 
     /// Inspect containers by ID, keeping those still there (one removed meanwhile is skipped).
     pub fn inspect_present(&self, ids: &[String]) -> Vec<Inspected> {
-        self.trace(&format!("inspect {}", ids.join(" ")));
         let docker = &self.docker;
-        let one = |id: String| async move { docker.inspect_container(&id, None).await.ok() };
+        let one = |id: String| async move {
+            self.trace(&format!("/containers/{id}/json"));
+            docker.inspect_container(&id, None).await.ok()
+        };
         self.runtime
             .block_on(futures_util::future::join_all(ids.iter().cloned().map(one)))
             .into_iter()
@@ -382,7 +404,8 @@ impl Client {
         if !plain_name(image) {
             return None;
         }
-        self.trace(&format!("/images/{image}/json and /images/{image}/history"));
+        self.trace(&format!("/images/{image}/json"));
+        self.trace(&format!("/images/{image}/history"));
         let (inspected, history) = self.runtime.block_on(async {
             futures_util::future::join(
                 self.docker.inspect_image(image),
@@ -497,6 +520,7 @@ mod tests {
             self
         }
         fn route(&self, kind: EngineKind, program: &str, context: Option<&str>) -> Route {
+            let operators = program.starts_with('/');
             let var = |k: &str| self.vars.get(k).map(|v| v.to_string());
             let read = |p: &Path| self.files.get(p).cloned();
             let list_dir = |p: &Path| {
@@ -516,6 +540,7 @@ mod tests {
             route(
                 kind,
                 program,
+                operators,
                 context,
                 &Surroundings {
                     var: &var,
@@ -611,6 +636,23 @@ mod tests {
             "/opt/docker-wrap",
             None
         )));
+        let caller_path = route(
+            d,
+            "/tmp/fake/docker",
+            false,
+            None,
+            &Surroundings {
+                var: &|k| (k == "HOME").then(|| "/h".to_string()),
+                read: &|_| None,
+                list_dir: &|_| Vec::new(),
+                exists: &|_| false,
+                uid: 1000,
+            },
+        );
+        assert!(
+            is_cli(&caller_path),
+            "a path the caller names stays on the CLI"
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::require_engine;
-use crate::support::{busybox_image, ds01, engine, unique, Cleanup, FakeEngine};
+use crate::support::{
+    assert_every_container_read, busybox_image, ds01, engine, traced_calls, unique, via_api,
+    Cleanup, FakeEngine,
+};
 
 /// `docker create --name NAME --label L... IMAGE`, registered for removal.
 fn create(cleanup: &mut Cleanup, image: &str, name: &str, labels: &[&str]) {
@@ -130,13 +133,26 @@ fn owner_resolves_the_documented_chain_with_one_engine_call() {
         .filter_map(|(s, o)| o.map(|(user, src)| format!("{prefix}-{s}\t{user}\t{src}\n")))
         .collect();
     assert_eq!(out.stdout, expected);
-    let calls: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("+ ")).collect();
-    assert_eq!(calls.len(), 1, "{}", out.stderr);
-    assert!(
-        calls[0].contains(" inspect --type container "),
-        "{}",
-        calls[0]
-    );
+    let calls = traced_calls(&out.stderr);
+    if via_api(&out.stderr) {
+        // One request per name, made at the same time.
+        assert_eq!(calls.len(), owned.len(), "{}", out.stderr);
+        for name in &owned {
+            let request = format!("+ GET /containers/{name}/json (");
+            assert!(
+                calls.iter().any(|c| c.starts_with(&request)),
+                "{}",
+                out.stderr
+            );
+        }
+    } else {
+        assert_eq!(calls.len(), 1, "{}", out.stderr);
+        assert!(
+            calls[0].contains(" inspect --type container "),
+            "{}",
+            calls[0]
+        );
+    }
 
     // No owner, and a missing name: the others are still answered, exit 1, both named on stderr.
     let none = format!("{prefix}-none");
@@ -171,8 +187,7 @@ fn ps_lists_owner_managed_interface_and_namespace_in_two_engine_calls() {
 
     let out = ds01(&["-v", "ps", "--all-users", "--format", "json"]).run();
     out.success();
-    let calls = out.stderr.lines().filter(|l| l.starts_with("+ ")).count();
-    assert_eq!(calls, 2, "{}", out.stderr);
+    assert_every_container_read(&out.stderr);
     let rows = mine(&out.json(), &prefix);
     assert_eq!(rows.len(), FIXTURE.len(), "{rows:?}");
     for (suffix, owner) in OWNERS {
@@ -263,12 +278,7 @@ fn audit_reports_the_migration_and_its_filter_agrees_with_the_engine() {
 
     let out = ds01(&["-v", "audit", "--format", "json"]).run();
     out.success();
-    assert_eq!(
-        out.stderr.lines().filter(|l| l.starts_with("+ ")).count(),
-        2,
-        "{}",
-        out.stderr
-    );
+    assert_every_container_read(&out.stderr);
     let r = out.json();
     assert_eq!(
         my_names(&r["legacy_only"], &prefix),

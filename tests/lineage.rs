@@ -247,10 +247,17 @@ fn two_engine_calls_and_one_line_errors() {
     let calls: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("+ ")).collect();
     // The two calls run at the same time: their trace lines come in either order.
     assert_eq!(calls.len(), 2, "{}", out.stderr);
-    let inspect = format!(" image inspect {root}");
-    let history = format!(" history --no-trunc --format '{{{{json .CreatedBy}}}}' {root}");
-    assert!(calls.iter().any(|c| c.ends_with(&inspect)), "{calls:?}");
-    assert!(calls.iter().any(|c| c.ends_with(&history)), "{calls:?}");
+    if crate::support::via_api(&out.stderr) {
+        let inspect = format!("+ GET /images/{root}/json (");
+        let history = format!("+ GET /images/{root}/history (");
+        assert!(calls.iter().any(|c| c.starts_with(&inspect)), "{calls:?}");
+        assert!(calls.iter().any(|c| c.starts_with(&history)), "{calls:?}");
+    } else {
+        let inspect = format!(" image inspect {root}");
+        let history = format!(" history --no-trunc --format '{{{{json .CreatedBy}}}}' {root}");
+        assert!(calls.iter().any(|c| c.ends_with(&inspect)), "{calls:?}");
+        assert!(calls.iter().any(|c| c.ends_with(&history)), "{calls:?}");
+    }
 
     let missing = unique("no-such-image");
     let out = ds01(&["lineage", &missing]).run();

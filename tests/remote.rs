@@ -227,9 +227,9 @@ fn every_subcommand_reaches_a_remote_engine_through_docker_host_and_a_context() 
             let verbose = reach.ds01(way, api, &["-v", "owner", &full]).run();
             verbose.success();
             let path = if api {
-                format!("reads via the Engine API at {remote}")
+                format!("# reads via the Engine API at {remote}")
             } else {
-                "reads via the CLI: DS01_BUILD_API=off".to_string()
+                "# reads via the CLI: DS01_BUILD_API=off".to_string()
             };
             verbose.stderr_has(&path);
             let owner = reach.ds01(way, api, &["owner", &full]).run();

@@ -713,3 +713,41 @@ pub const UBU_LTS_COMPUTED_LEAVES: [&str; 8] = [
     "created",
     "label-schema-version",
 ];
+
+/// Whether a `-v` run's stderr says reads went through the Engine API (else the CLI).
+pub fn via_api(stderr: &str) -> bool {
+    stderr
+        .lines()
+        .any(|l| l.starts_with("# reads via the Engine API at "))
+}
+
+/// The engine calls a `-v` run traced (`+ ` lines: CLI commands or API requests).
+pub fn traced_calls(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.starts_with("+ ")).collect()
+}
+
+/// The engine calls of a `-v` reading of every container: through the API one list request and
+/// only container inspects after it (for containers the list shows with an image ID); through the
+/// CLI `ps -a -q` and one `inspect`.
+#[track_caller]
+pub fn assert_every_container_read(stderr: &str) {
+    let calls = traced_calls(stderr);
+    if via_api(stderr) {
+        assert!(
+            calls[0].starts_with("+ GET /containers/json?all=1 "),
+            "{stderr}"
+        );
+        assert!(
+            calls[1..]
+                .iter()
+                .all(|c| c.starts_with("+ GET /containers/")
+                    && c.contains("/json (")
+                    && !c.contains("json?all")),
+            "{stderr}"
+        );
+    } else {
+        assert_eq!(calls.len(), 2, "{stderr}");
+        assert!(calls[0].contains(" ps -a -q --no-trunc"), "{stderr}");
+        assert!(calls[1].contains(" inspect --type container "), "{stderr}");
+    }
+}

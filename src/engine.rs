@@ -167,11 +167,6 @@ impl Engine {
         self.context.as_deref()
     }
 
-    /// Whether `--verbose` traces what this engine runs.
-    pub fn verbose(&self) -> bool {
-        self.verbose
-    }
-
     /// The operator's fixed environment, for an engine chosen with privileges.
     pub fn operator_env(&self) -> Option<&[(String, String)]> {
         match &self.setting {

@@ -15,7 +15,6 @@ pub mod create_options;
 pub mod docker_options;
 pub mod dockerfile;
 pub mod engine;
-pub mod engine_api;
 pub mod engine_client;
 pub mod git;
 pub mod history;

@@ -11,7 +11,7 @@ use super::{Context, Interrupted};
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
 use crate::engine::{Captured, Caught, EngineError};
-use crate::engine_api::{self, ImageAnswer};
+use crate::engine_client::Client;
 use crate::identity::{self, Mode};
 use crate::labels;
 use crate::output::{emit, emit_json};
@@ -172,16 +172,17 @@ fn interrupted(
     }
 }
 
-/// Read the image's labels (over the daemon's socket, [`engine_api`], else one `image inspect`,
+/// Read the image's labels (through the Engine API, [`Client`], else one `image inspect`,
 /// signals held like the create's) and keep its
 /// `ds01.*` runtime labels from reaching the container ([`CreatePlan::neutralise`]). A signal
 /// meanwhile: nothing was created, exit 128 + n.
 fn neutralise_image_labels(ctx: &Context, plan: CreatePlan) -> Result<CreatePlan> {
-    // The daemon's socket where the CLI would use it (no process); else, or if that fails, the CLI.
-    if let Some(socket) = engine_api::local_socket(&ctx.engine) {
-        if let Ok(ImageAnswer::Found { labels, .. }) = engine_api::image(&socket, &plan.image) {
-            return Ok(plan.neutralise(&labels, &ctx.engine)?);
-        }
+    // The Engine API where the CLI's endpoint is one (no process); else, or for a miss, the CLI.
+    let names = [plan.image.clone()];
+    if let Some(found) =
+        Client::for_engine(&ctx.engine).and_then(|c| c.inspect(&names, false, true))
+    {
+        return Ok(plan.neutralise(&found[0].labels, &ctx.engine)?);
     }
     let command = ctx
         .engine

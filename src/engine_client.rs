@@ -322,8 +322,9 @@ impl Client {
             .enable_all()
             .build()
             .ok()?;
-        // One round trip for the version both sides speak (docker 25+ refuse old versions).
-        let docker = runtime.block_on(docker.negotiate_version()).ok()?;
+        // API 1.41 (docker 20.10 to 28, podman's compatible API) needs no round trip (`/version`
+        // costs ≈ 10 ms on docker 20.10); a daemon that refuses it is asked for its version once
+        // and the request repeated ([`Client::retry`]).
         Some(Client {
             docker,
             runtime,
@@ -347,10 +348,36 @@ impl Client {
         container: bool,
         image: bool,
     ) -> Option<Vec<Inspected>> {
+        self.retry(|docker| self.inspect_with(docker, names, container, image))
+    }
+
+    /// `ask` with the pinned API version; when it gets no answer, once more with the version the
+    /// daemon offers (a daemon outside 1.41's range refuses every request; for a real miss this
+    /// costs one `/version` before the CLI is asked).
+    fn retry<T>(&self, ask: impl Fn(&Docker) -> Option<T>) -> Option<T> {
+        if let Some(answer) = ask(&self.docker) {
+            return Some(answer);
+        }
+        let negotiated = self
+            .runtime
+            .block_on(self.docker.clone().negotiate_version())
+            .ok()?;
+        if negotiated.client_version() == self.docker.client_version() {
+            return None;
+        }
+        ask(&negotiated)
+    }
+
+    fn inspect_with(
+        &self,
+        docker: &Docker,
+        names: &[String],
+        container: bool,
+        image: bool,
+    ) -> Option<Vec<Inspected>> {
         if names.iter().any(|n| !plain_name(n)) {
             return None;
         }
-        let docker = &self.docker;
         let one = |name: String| async move {
             let name = name.as_str();
             if container {
@@ -390,11 +417,15 @@ impl Client {
 
     /// `GET /containers/json?all=1`: every container with its labels.
     pub fn list(&self) -> Option<Vec<Listed>> {
+        self.retry(|docker| self.list_with(docker))
+    }
+
+    fn list_with(&self, docker: &Docker) -> Option<Vec<Listed>> {
         self.trace("/containers/json?all=1");
         let options = ListContainersOptionsBuilder::default().all(true).build();
         let summaries = self
             .runtime
-            .block_on(self.docker.list_containers(Some(options)))
+            .block_on(docker.list_containers(Some(options)))
             .ok()?;
         summaries.into_iter().map(from_summary).collect()
     }
@@ -404,14 +435,19 @@ impl Client {
         if !plain_name(image) {
             return None;
         }
+        self.retry(|docker| self.image_and_history_with(docker, image))
+    }
+
+    fn image_and_history_with(
+        &self,
+        docker: &Docker,
+        image: &str,
+    ) -> Option<(Inspected, Vec<String>)> {
         self.trace(&format!("/images/{image}/json"));
         self.trace(&format!("/images/{image}/history"));
         let (inspected, history) = self.runtime.block_on(async {
-            futures_util::future::join(
-                self.docker.inspect_image(image),
-                self.docker.image_history(image),
-            )
-            .await
+            futures_util::future::join(docker.inspect_image(image), docker.image_history(image))
+                .await
         });
         let history = history.ok()?.into_iter().map(|r| r.created_by).collect();
         Some((from_image(inspected.ok()?), history))

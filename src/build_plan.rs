@@ -190,29 +190,27 @@ pub fn push_commands(plan: &BuildPlan, engine: &Engine) -> Vec<EngineCommand> {
         .collect()
 }
 
+/// `KEY=VALUE` flag values (`--label`, `--annotation`) as pairs; `error` names the flag in the
+/// error for the first value that is not a pair.
+fn parse_flag_pairs(
+    args: &[String],
+    error: impl Fn(String, String) -> PlanError,
+) -> Result<Vec<(String, String)>, PlanError> {
+    args.iter()
+        .map(|arg| labels::parse_key_value(arg).map_err(|message| error(arg.clone(), message)))
+        .collect()
+}
+
 /// Read and validate every input of a build. Reads files and the git repository; starts no process.
 pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, PlanError> {
     // Flags first: they are cheap to check and their errors should not depend on the profile.
-    let cli_labels = req
-        .labels
-        .iter()
-        .map(|arg| {
-            labels::parse_key_value(arg).map_err(|message| PlanError::CliLabel {
-                value: arg.clone(),
-                message,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let cli_annotations = req
-        .annotations
-        .iter()
-        .map(|arg| {
-            labels::parse_key_value(arg).map_err(|message| PlanError::CliAnnotation {
-                value: arg.clone(),
-                message,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let cli_labels = parse_flag_pairs(&req.labels, |value, message| PlanError::CliLabel {
+        value,
+        message,
+    })?;
+    let cli_annotations = parse_flag_pairs(&req.annotations, |value, message| {
+        PlanError::CliAnnotation { value, message }
+    })?;
     check_passthrough(&req.passthrough)?;
     let created_flag = req.created.as_deref().map(CreatedSpec::parse).transpose()?;
     let epoch = req

@@ -1,21 +1,16 @@
 //! `ds01-build build`: the golden label set, bad input refused before any engine call, and real
 //! builds read back with `docker inspect` / `docker history`.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use std::path::Path;
 
 use crate::support::{
-    self, ds01, engine, engine_program, inspect_labels, refused_before_engine, root, unique,
-    without_engine_added, write, Cleanup, FakeEngine, Out, UBU_LTS_NS as NS, UBU_LTS_SEED_LABELS,
+    self, ds01, engine, engine_program, inspect_labels, labels_of, refused_before_engine, root,
+    scratch_project, unique, without_engine_added, write, Cleanup, FakeEngine, Out,
+    UBU_LTS_NS as NS, UBU_LTS_SEED_LABELS,
 };
 use crate::{require_engine, require_podman};
-
-fn labels_of(json: &Value) -> BTreeMap<String, String> {
-    serde_json::from_value(json["labels"].clone()).expect("labels object of strings")
-}
 
 fn argv_of(json: &Value) -> Vec<String> {
     serde_json::from_value(json["argv"].clone()).expect("argv array of strings")
@@ -146,20 +141,6 @@ fn dry_run_text_is_a_runnable_command() {
     assert!(out.stdout.contains("\"1970-01-01T00:00:00+00:00\""));
 }
 
-/// A profile directory with a FROM scratch context; `profile` is the TOML text of `p.toml`.
-fn scratch_project(profile: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "ctx/Dockerfile",
-        "FROM scratch\nCOPY a.txt /a.txt\n",
-    );
-    write(dir.path(), "ctx/a.txt", "a\n");
-    write(dir.path(), "ctx/TAG", "1.0-1\n");
-    write(dir.path(), "p.toml", profile);
-    dir
-}
-
 const GOOD: &str =
     "image = \"ds01t/p\"\nbase-prefix = \"scratch\"\ncontext = \"ctx\"\ntag-file = \"ctx/TAG\"\n";
 
@@ -167,7 +148,7 @@ const GOOD: &str =
 fn control_good_profile_does_reach_the_engine() {
     // The control for the refusals below: the same setup with good input does call the engine
     // (the fake writes no iidfile, so the build then fails on the missing image ID).
-    let dir = scratch_project(GOOD);
+    let dir = scratch_project("1.0-1", GOOD);
     let fake = FakeEngine::new();
     // DOCKER_BUILDKIT=0: the builder is known without asking the (fake) CLI's version.
     let out = fake.run(
@@ -181,7 +162,7 @@ fn control_good_profile_does_reach_the_engine() {
 
 #[test]
 fn bad_input_is_refused_before_the_engine() {
-    let dir = scratch_project(GOOD);
+    let dir = scratch_project("1.0-1", GOOD);
     let d = dir.path();
     write(d, "syntax.toml", "image = \"a/b\"\nbase-prefix = \n");
     write(d, "unknown.toml", &format!("{GOOD}colour = \"red\"\n"));
@@ -675,7 +656,7 @@ fn dockerhub_hook_maps_its_environment() {
 fn sigterm_reaches_the_engine() {
     use std::process::{Command, Stdio};
 
-    let dir = scratch_project(GOOD);
+    let dir = scratch_project("1.0-1", GOOD);
     // An engine that, once its trap is set, marks itself started and runs until it is signalled;
     // it records the signal.
     let fake = FakeEngine::with_body(
@@ -728,7 +709,7 @@ fn sigterm_reaches_the_engine() {
 
 #[test]
 fn outside_a_repository_git_labels_are_left_out_with_one_warning() {
-    let dir = scratch_project(GOOD);
+    let dir = scratch_project("1.0-1", GOOD);
     let out = ds01(&["build", "p.toml", "--dry-run", "--format", "json"])
         .current_dir(dir.path())
         .run();

@@ -11,30 +11,16 @@ use std::time::{Duration, Instant};
 
 use crate::require_engine;
 use crate::support::{
-    ds01, engine, inspect_labels, refused_before_engine, root, unique, without_engine_added, write,
-    Cleanup,
+    ds01, engine, inspect_labels, labels_of, refused_before_engine, root, scratch_project, unique,
+    without_engine_added, write, Cleanup,
 };
 
 /// A project outside any git repository: `p.toml` building a FROM scratch image `image`.
 fn project_without_git(image: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "ctx/Dockerfile",
-        "FROM scratch\nCOPY a.txt /a.txt\n",
-    );
-    write(dir.path(), "ctx/a.txt", "a\n");
-    write(dir.path(), "ctx/TAG", "1.0-2\n");
-    write(
-        dir.path(),
-        "p.toml",
+    scratch_project(
+        "1.0-2",
         &format!("image = \"{image}\"\nbase-prefix = \"scratch\"\ncontext = \"ctx\"\n"),
-    );
-    dir
-}
-
-fn labels_of(json: &serde_json::Value) -> BTreeMap<String, String> {
-    serde_json::from_value(json["labels"].clone()).unwrap()
+    )
 }
 
 /// `$GITHUB_OUTPUT` lines parsed: `name=value` and `name<<DELIM ... DELIM`.

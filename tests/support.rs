@@ -751,3 +751,23 @@ pub fn assert_every_container_read(stderr: &str) {
         assert!(calls[1].contains(" inspect --type container "), "{stderr}");
     }
 }
+
+/// A profile directory (outside any git repository) with a FROM scratch context whose TAG file
+/// holds `tag`; `profile` is the TOML text of `p.toml`.
+pub fn scratch_project(tag: &str, profile: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "ctx/Dockerfile",
+        "FROM scratch\nCOPY a.txt /a.txt\n",
+    );
+    write(dir.path(), "ctx/a.txt", "a\n");
+    write(dir.path(), "ctx/TAG", &format!("{tag}\n"));
+    write(dir.path(), "p.toml", profile);
+    dir
+}
+
+/// The `labels` object of ds01-build's JSON output.
+pub fn labels_of(json: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    serde_json::from_value(json["labels"].clone()).expect("labels object of strings")
+}

@@ -2,8 +2,10 @@
 //!
 //! Commands are data ([`EngineCommand`]: an argv vector and optional stdin bytes); builders elsewhere
 //! return them and tests compare them exactly. Running goes through duct with argv vectors, never a
-//! shell. A streaming run forwards SIGINT/SIGTERM/SIGHUP to the child and reports the child's exit code
-//! (128+n for a signal) so the binary can pass it through.
+//! shell. A streaming run forwards SIGINT/SIGTERM/SIGHUP to the child (within a [`SignalScope`] a
+//! command may hold from its start) and reports the child's exit code, 128+n for a signal, so the
+//! binary can pass it through. A failure after which the engine does not answer `info` either is
+//! [`EngineError::Unreachable`] (exit [`UNREACHABLE`]).
 
 use std::path::{Path, PathBuf};
 
@@ -59,7 +61,25 @@ pub enum EngineError {
         /// How to choose another engine.
         hint: String,
     },
+    /// A signal reached ds01-build while the engine ran; it was sent on, and the engine stopped.
+    #[error("interrupted by {} during `{what}`: the engine stopped (exit {code})", .caught.name())]
+    Interrupted {
+        /// The program and its subcommand, e.g. `docker build`.
+        what: String,
+        caught: Caught,
+        code: i32,
+    },
+    /// A command failed and the engine does not answer `PROGRAM info` either.
+    #[error("the engine does not answer (`{probe}` failed: {reason}): {hint}")]
+    Unreachable {
+        probe: String,
+        reason: String,
+        hint: String,
+    },
 }
+
+/// The exit code when the engine does not answer (also a fleet query some of whose engines did not).
+pub const UNREACHABLE: i32 = 3;
 
 impl EngineError {
     /// The exit code the binary passes through for this error.
@@ -67,7 +87,15 @@ impl EngineError {
         match self {
             EngineError::Failed { code, .. } => *code,
             EngineError::Spawn { .. } => 127,
+            EngineError::Interrupted { caught, .. } => 128 + caught.first,
+            EngineError::Unreachable { .. } => UNREACHABLE,
         }
+    }
+
+    /// Whether this is the engine's own failure (not a signal, not a failure to start), the kind
+    /// that may mean the daemon is gone.
+    fn engine_failed(&self) -> bool {
+        matches!(self, EngineError::Failed { code, .. } if (1..128).contains(code))
     }
 }
 
@@ -160,6 +188,43 @@ impl Engine {
     pub fn with_context(mut self, context: Option<String>) -> Engine {
         self.context = context;
         self
+    }
+
+    /// After `err`, a failed engine command: when the engine does not answer `PROGRAM info`
+    /// either, the [`EngineError::Unreachable`] saying so and what to do; `None` when it answers
+    /// (then `err` stands). One process, on a failure path only.
+    pub fn unreachable_after(&self, err: &EngineError) -> Option<EngineError> {
+        if !err.engine_failed() {
+            return None;
+        }
+        self.unreachable()
+    }
+
+    /// [`EngineError::Unreachable`] when `PROGRAM info` fails, else `None`.
+    pub fn unreachable(&self) -> Option<EngineError> {
+        let probe = self.command(["info"]);
+        let info = probe.capture().ok()?;
+        if info.code == 0 {
+            return None;
+        }
+        let reason = info
+            .stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("no answer")
+            .to_string();
+        let hint = match &self.setting {
+            Setting::Caller => "start it (e.g. `sudo systemctl start docker`), or choose one that runs with --engine or DOCKER_HOST".to_string(),
+            Setting::Operator { source, .. } => {
+                format!("ask the operator to start it (the engine is {source})")
+            }
+        };
+        Some(EngineError::Unreachable {
+            probe: probe.display(),
+            reason,
+            hint,
+        })
     }
 
     /// The context (`--context`) every command names, if any.
@@ -543,22 +608,53 @@ impl EngineCommand {
     /// inherited. Signals reaching us are forwarded to the child. A non-zero exit is an error carrying
     /// the code to pass through.
     pub fn run_streaming(&self) -> Result<(), EngineError> {
+        self.run_streaming_in(&SignalScope::catch())
+    }
+
+    /// [`EngineCommand::run_streaming`] within `scope`, which a command holds from its start (so a
+    /// signal before the engine starts is not lost either): a signal caught before is an
+    /// [`EngineError::Interrupted`] without starting the engine; one caught while it runs is sent
+    /// on, and the engine's failure then is [`EngineError::Interrupted`] (exit 128 + the signal).
+    pub fn run_streaming_in(&self, scope: &SignalScope) -> Result<(), EngineError> {
+        let interrupted = |caught, code| EngineError::Interrupted {
+            what: self.what(),
+            caught,
+            code,
+        };
+        if let Some(caught) = scope.caught() {
+            return Err(interrupted(caught, 128 + caught.first));
+        }
         self.trace();
-        let mut forwarder = SignalForwarder::catch();
         let handle = self
             .expression()
             .stdout_to_stderr()
             .start()
             .map_err(|e| self.spawn_error(e))?;
-        forwarder.forward_to(handle.pids());
-        let output = handle.wait().map_err(|e| self.spawn_error(e))?;
-        match status_code(&output.status) {
-            0 => Ok(()),
-            code => Err(EngineError::Failed {
+        scope.forward_to(handle.pids());
+        let output = handle.wait();
+        scope.forward_to(Vec::new());
+        let output = output.map_err(|e| self.spawn_error(e))?;
+        match (status_code(&output.status), scope.caught()) {
+            (0, _) => Ok(()),
+            (code, Some(caught)) => Err(interrupted(caught, code)),
+            (code, None) => Err(EngineError::Failed {
                 command: self.display(),
                 code,
                 stderr: String::new(),
             }),
+        }
+    }
+
+    /// The program and its subcommand, for messages: `docker build`.
+    fn what(&self) -> String {
+        let mut args = self.argv[1..].iter();
+        let mut verb = args.next();
+        if verb.is_some_and(|v| v == "--context" || v == "--connection") {
+            verb = args.nth(1);
+        }
+        match verb {
+            Some(verb) => format!("{} {verb}", self.argv[0]),
+            None => self.argv[0].clone(),
         }
     }
 
@@ -668,13 +764,13 @@ impl EngineCommand {
     }
 }
 
-/// The signals caught during [`EngineCommand::capture_holding_signals`].
+/// The signals caught during [`EngineCommand::capture_holding_signals`] or in a [`SignalScope`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caught {
     /// The first signal's number.
     pub first: i32,
     pub count: u32,
-    /// Whether one was sent on to the engine (the third or later).
+    /// Whether one was sent on to the engine (holding: the third or later; a scope: each).
     pub forwarded: bool,
 }
 
@@ -703,44 +799,96 @@ pub fn status_code(status: &std::process::ExitStatus) -> i32 {
     }
 }
 
-/// Catches SIGINT, SIGTERM and SIGHUP from before the child starts (so none is lost to the default
-/// action) and forwards them to the child once it runs; unregisters on drop.
-struct SignalForwarder {
-    signals: Option<signal_hook::iterator::Signals>,
+/// Catches SIGINT, SIGTERM and SIGHUP for as long as it lives, so that none is lost to the default
+/// action (which would end ds01-build before it removes its temporary directory): each is recorded
+/// ([`SignalScope::caught`]) and sent on to the engine process running at that moment, if any.
+/// Dropping it stops catching (signal-hook then leaves those signals without effect).
+pub struct SignalScope {
+    state: std::sync::Arc<std::sync::Mutex<ScopeState>>,
     handle: Option<signal_hook::iterator::Handle>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl SignalForwarder {
-    fn catch() -> Self {
-        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok();
-        let handle = signals.as_ref().map(|s| s.handle());
-        SignalForwarder { signals, handle }
-    }
+#[derive(Default)]
+struct ScopeState {
+    caught: Option<Caught>,
+    /// The engine processes running now.
+    child: Vec<u32>,
+}
 
-    /// Forward caught signals (including any caught already) to `pids`.
-    fn forward_to(&mut self, pids: Vec<u32>) {
+impl ScopeState {
+    fn send(&mut self, signal: i32) {
         use nix::sys::signal::{kill, Signal};
-        use nix::unistd::Pid;
-        let Some(mut signals) = self.signals.take() else {
+        let Ok(signal) = Signal::try_from(signal) else {
             return;
         };
-        std::thread::spawn(move || {
-            for sig in signals.forever() {
-                if let Ok(sig) = Signal::try_from(sig) {
-                    for pid in &pids {
-                        let _ = kill(Pid::from_raw(*pid as i32), sig);
-                    }
-                }
+        for pid in &self.child {
+            let sent = kill(nix::unistd::Pid::from_raw(*pid as i32), signal).is_ok();
+            if let Some(caught) = &mut self.caught {
+                caught.forwarded |= sent;
             }
-        });
+        }
     }
 }
 
-impl Drop for SignalForwarder {
+impl SignalScope {
+    pub fn catch() -> SignalScope {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let state = std::sync::Arc::<std::sync::Mutex<ScopeState>>::default();
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return SignalScope {
+                state,
+                handle: None,
+                thread: None,
+            };
+        };
+        let handle = signals.handle();
+        let seen = std::sync::Arc::clone(&state);
+        let thread = std::thread::spawn(move || {
+            for signal in signals.forever() {
+                let mut state = seen.lock().unwrap_or_else(|p| p.into_inner());
+                let caught = state.caught.get_or_insert(Caught {
+                    first: signal,
+                    count: 0,
+                    forwarded: false,
+                });
+                caught.count += 1;
+                state.send(signal);
+            }
+        });
+        SignalScope {
+            state,
+            handle: Some(handle),
+            thread: Some(thread),
+        }
+    }
+
+    /// What was caught so far.
+    pub fn caught(&self) -> Option<Caught> {
+        self.lock().caught
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ScopeState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send signals to `pids` from now on; the first one caught already, if any, at once.
+    fn forward_to(&self, pids: Vec<u32>) {
+        let mut state = self.lock();
+        state.child = pids;
+        if let Some(caught) = state.caught {
+            state.send(caught.first);
+        }
+    }
+}
+
+impl Drop for SignalScope {
     fn drop(&mut self) {
         if let Some(handle) = &self.handle {
             handle.close();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

@@ -415,6 +415,12 @@ impl Client {
             .collect()
     }
 
+    /// `GET /_ping`: whether the daemon answers at all (any version answers it).
+    pub fn answers(&self) -> bool {
+        self.trace("/_ping");
+        self.runtime.block_on(self.docker.ping()).is_ok()
+    }
+
     /// `GET /containers/json?all=1`: every container with its labels.
     pub fn list(&self) -> Option<Vec<Listed>> {
         self.retry(|docker| self.list_with(docker))

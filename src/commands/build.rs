@@ -10,14 +10,17 @@ use super::Context;
 use crate::build_plan::{self, BuildPlan, PlanInputs, Request};
 use crate::ci::{self, CiEnv};
 use crate::cli::{BuildArgs, Format};
-use crate::engine::EngineError;
-use crate::engine::BUILDKIT_ENV;
+use crate::engine::{SignalScope, BUILDKIT_ENV};
+use crate::engine_client::Client;
 use crate::labels;
 use crate::output::{emit, emit_json};
 use crate::profile_lookup::Places;
 use crate::queries;
 
 pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
+    // From before the temporary directory exists until it is removed: a signal is sent on to the
+    // engine, and the command then ends normally (removing the directory), 128 + the signal.
+    let signals = SignalScope::catch();
     let iid = IidFile::new(args.dry_run)?;
     // Opened first (appending, nothing written yet), so an unwritable file fails before anything
     // is read or built.
@@ -83,9 +86,13 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         return Ok(0);
     }
 
-    if let Err(err) = plan.command.run_streaming() {
-        return engine_failure(ctx, err);
+    // Where the engine is reachable through the API, a daemon that does not answer is one line
+    // before the build starts (not the builder's own output, then that line).
+    let silent = Client::for_engine(&ctx.engine).is_some_and(|client| !client.answers());
+    if let Some(unreachable) = silent.then(|| ctx.engine.unreachable()).flatten() {
+        return Err(unreachable.into());
     }
+    plan.command.run_streaming_in(&signals)?;
     let id = build_plan::read_iidfile(&iid.path).with_context(|| {
         format!(
             "the engine reported success but wrote no image ID to {}",
@@ -94,7 +101,7 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     })?;
     if args.push {
         for push in build_plan::push_commands(&plan, &ctx.engine) {
-            push.run_streaming()
+            push.run_streaming_in(&signals)
                 .with_context(|| format!("built {id}, but pushing failed"))?;
         }
     }
@@ -142,36 +149,6 @@ fn write_github_outputs(
     });
     out.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {GITHUB_OUTPUT} file {}", path.display()))
-}
-
-/// A failed `docker build`: when the engine itself does not answer, one line saying so and what to
-/// do (instead of the whole command); else the engine's failure, its exit code passed through.
-fn engine_failure(ctx: &Context, err: EngineError) -> Result<i32> {
-    // A signal's code (128+n) means the user stopped the build: nothing to diagnose.
-    let EngineError::Failed { code, .. } = &err else {
-        return Err(err.into());
-    };
-    if *code >= 128 {
-        return Err(err.into());
-    }
-    let probe = ctx.engine.command(["info"]);
-    match probe.capture() {
-        Ok(info) if info.code != 0 => {
-            let why = info
-                .stderr
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("no answer");
-            eprintln!(
-                "ds01-build: error: the engine does not answer (`{}` failed: {why}): start it \
-                 (e.g. `sudo systemctl start docker`), or choose one that runs with --engine or DOCKER_HOST",
-                probe.display()
-            );
-            Ok(*code)
-        }
-        _ => Err(err.into()),
-    }
 }
 
 /// Where the engine writes the image ID. A real build uses a file inside a fresh private directory

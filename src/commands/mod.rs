@@ -35,8 +35,9 @@ pub struct Context {
     pub fleet: Vec<(String, Engine)>,
 }
 
-/// Exit code of a fleet query some of whose engines did not answer (the others' rows are printed).
-pub const PARTIAL: i32 = 3;
+/// Exit code of a fleet query some of whose engines did not answer (the others' rows are printed):
+/// the code of one engine that does not answer.
+pub const PARTIAL: i32 = crate::engine::UNREACHABLE;
 
 impl Context {
     /// Decide the privilege from the process ids (before anything else reads the environment or a
@@ -104,7 +105,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             ctx.privilege.describe()
         );
     }
-    match cli.command {
+    let result = match cli.command {
         Command::Build(args) => build::run(&ctx, args),
         Command::Create(args) => create::run(&ctx, *args),
         Command::Schema(args) => schema::run(&ctx, args),
@@ -116,6 +117,21 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Lint(args) => lint::run(&ctx, args),
         Command::Completions(args) => completions::run(&ctx, args),
         Command::Man(args) => man::run(&ctx, args),
+    };
+    result.map_err(|err| diagnosed(&ctx, err))
+}
+
+/// An engine failure after which the engine does not answer either becomes that one line
+/// ([`EngineError::Unreachable`], exit [`PARTIAL`]'s 3), whatever the subcommand: the daemon being
+/// down is the cause to report, not the command that met it.
+fn diagnosed(ctx: &Context, err: anyhow::Error) -> anyhow::Error {
+    let unreachable = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<EngineError>())
+        .and_then(|failed| ctx.engine.unreachable_after(failed));
+    match unreachable {
+        Some(unreachable) => unreachable.into(),
+        None => err,
     }
 }
 

@@ -11,6 +11,7 @@ mod cli;
 mod containers;
 mod create;
 mod ds01_contract;
+mod faults;
 mod lineage;
 mod lint;
 mod privileged;

@@ -2,112 +2,11 @@
 //! TCP port (its own data root, exec root, pidfile and config; stopped on drop, also on panic), a
 //! docker context pointing at it, and every read both through the Engine API and the CLI.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use crate::require_engine;
-use crate::support::{busybox_image, ds01, unique, Cleanup, Ds01, Out};
-
-/// A second dockerd on `127.0.0.1:PORT`. Dropping it stops it (SIGTERM, then SIGKILL) and removes
-/// its directories; it never touches the shared engine.
-struct SecondDockerd {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-    host: String,
-}
-
-impl SecondDockerd {
-    #[track_caller]
-    fn start() -> SecondDockerd {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::Builder::new()
-            .prefix("ds01t-d")
-            .tempdir()
-            .unwrap();
-        let p = |name: &str| dir.path().join(name);
-        std::fs::write(p("daemon.json"), "{}").unwrap();
-        let log = std::fs::File::create(p("dockerd.log")).unwrap();
-        let host = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new("dockerd")
-            .args([
-                "-H",
-                &host,
-                "--tls=false",
-                "--bridge=none",
-                "--iptables=false",
-            ])
-            .arg("--data-root")
-            .arg(p("data"))
-            .arg("--exec-root")
-            .arg(p("exec"))
-            .arg("--pidfile")
-            .arg(p("dockerd.pid"))
-            .arg("--config-file")
-            .arg(p("daemon.json"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("dockerd (docker.io) is installed");
-        let mut d = SecondDockerd {
-            child: Some(child),
-            dir,
-            host,
-        };
-        let start = Instant::now();
-        while !d.docker(&["info"]).status.success() {
-            let exited = d.child.as_mut().unwrap().try_wait().unwrap();
-            if exited.is_some() || start.elapsed() > Duration::from_secs(60) {
-                let log = std::fs::read_to_string(p_log(&d)).unwrap_or_default();
-                panic!("the second dockerd did not answer on {}: {log}", d.host);
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        d
-    }
-
-    /// `docker -H HOST ARGS` against this daemon.
-    fn docker(&self, args: &[&str]) -> std::process::Output {
-        Command::new("docker")
-            .args(["-H", &self.host])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            let start = Instant::now();
-            while child.try_wait().ok().flatten().is_none() {
-                if start.elapsed() > Duration::from_secs(20) {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-}
-
-fn p_log(d: &SecondDockerd) -> PathBuf {
-    d.dir.path().join("dockerd.log")
-}
-
-impl Drop for SecondDockerd {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+use crate::support::{busybox_image, ds01, unique, Cleanup, Ds01, Out, SecondDockerd};
 
 /// A docker config directory holding one context `name` pointing at `host`.
 fn config_with_context(name: &str, host: &str) -> tempfile::TempDir {

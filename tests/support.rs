@@ -4,10 +4,12 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The project root (where `profiles/` and `examples/` live).
 pub fn root() -> PathBuf {
@@ -770,4 +772,177 @@ pub fn scratch_project(tag: &str, profile: &str) -> tempfile::TempDir {
 /// The `labels` object of ds01-build's JSON output.
 pub fn labels_of(json: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
     serde_json::from_value(json["labels"].clone()).expect("labels object of strings")
+}
+
+/// A second dockerd on `127.0.0.1:PORT`. Dropping it stops it (SIGTERM, then SIGKILL) and removes
+/// its directories; it never touches the shared engine.
+pub struct SecondDockerd {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    pub host: String,
+    /// Killed by [`SecondDockerd::crash`]: dropping reaps what it left.
+    crashed: bool,
+}
+
+impl SecondDockerd {
+    #[track_caller]
+    pub fn start() -> SecondDockerd {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::Builder::new()
+            .prefix("ds01t-d")
+            .tempdir()
+            .unwrap();
+        std::fs::write(dir.path().join("daemon.json"), "{}").unwrap();
+        let host = format!("tcp://127.0.0.1:{port}");
+        let mut d = SecondDockerd {
+            child: None,
+            dir,
+            host,
+            crashed: false,
+        };
+        d.launch();
+        d
+    }
+
+    /// Start dockerd on this daemon's directories and wait until it answers.
+    #[track_caller]
+    fn launch(&mut self) {
+        let p = |name: &str| self.dir.path().join(name);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p("dockerd.log"))
+            .unwrap();
+        let child = Command::new("dockerd")
+            .args([
+                "-H",
+                &self.host,
+                "--tls=false",
+                "--bridge=none",
+                "--iptables=false",
+            ])
+            .arg("--data-root")
+            .arg(p("data"))
+            .arg("--exec-root")
+            .arg(p("exec"))
+            .arg("--pidfile")
+            .arg(p("dockerd.pid"))
+            .arg("--config-file")
+            .arg(p("daemon.json"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("dockerd (docker.io) is installed");
+        self.child = Some(child);
+        let start = Instant::now();
+        while !self.docker(&["info"]).status.success() {
+            let exited = self.child.as_mut().unwrap().try_wait().unwrap();
+            if exited.is_some() || start.elapsed() > Duration::from_secs(60) {
+                let log = std::fs::read_to_string(p("dockerd.log")).unwrap_or_default();
+                panic!("the second dockerd did not answer on {}: {log}", self.host);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `docker -H HOST ARGS` against this daemon.
+    pub fn docker(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker")
+            .args(["-H", &self.host])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Kill dockerd with SIGKILL (a crash: it cleans nothing up). Dropping it then ends what it
+    /// left running ([`SecondDockerd::reap`]).
+    pub fn crash(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.crashed = true;
+    }
+
+    /// After a crash: kill the processes started from this daemon's directories (its containerd
+    /// and shims, which outlive it) with their children (a container's processes), then unmount
+    /// what is mounted under them, deepest first, so that the directories can be removed.
+    fn reap(&self) {
+        use nix::sys::signal::{kill, Signal};
+        let dir = self.dir.path().to_string_lossy().into_owned();
+        let ours: Vec<i32> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&dir))
+            })
+            .collect();
+        for pid in &ours {
+            let children = std::fs::read_dir(format!("/proc/{pid}/task"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+                .flat_map(|c| {
+                    c.split_whitespace()
+                        .filter_map(|p| p.parse::<i32>().ok())
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>();
+            for pid in children.iter().chain([pid]) {
+                let _ = kill(nix::unistd::Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+        }
+        let start = Instant::now();
+        while ours
+            .iter()
+            .any(|pid| Path::new(&format!("/proc/{pid}")).exists())
+            && start.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+        let mut under: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|m| m.starts_with(&dir))
+            .collect();
+        under.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for mount in under {
+            let _ = Command::new("umount").args(["-l", mount]).status();
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let start = Instant::now();
+            while child.try_wait().ok().flatten().is_none() {
+                if start.elapsed() > Duration::from_secs(20) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+impl Drop for SecondDockerd {
+    fn drop(&mut self) {
+        if self.crashed {
+            self.reap();
+        }
+        self.stop();
+    }
 }

@@ -1,7 +1,7 @@
 //! `ds01-build create`: plan (all validation, no engine call), then `docker create` once.
 //!
 //! There is no separate "is the name free?" engine call: `docker create` refuses a taken name
-//! atomically (exit 125) and leaves the existing container untouched; that refusal is reported with
+//! atomically (docker 28 exits 1, 20.10 125) and leaves the existing container untouched; that refusal is reported with
 //! a clear message and the engine's exit code. A pre-check would cost a second engine round trip
 //! (≈ 20–25 ms, more than half a `docker create`) and could still race.
 

@@ -1131,6 +1131,14 @@ mod tests {
     }
 
     #[test]
+    fn messages_name_the_program_and_its_subcommand() {
+        let engine = Engine::new("docker", false);
+        assert_eq!(engine.command(["build", "-f", "-"]).what(), "docker build");
+        let far = engine.with_context(Some("far".into()));
+        assert_eq!(far.command(["create", "x"]).what(), "docker create");
+    }
+
+    #[test]
     fn streaming_passes_exit_code_through() {
         let err = Engine::new("sh", false)
             .command(["-c", "exit 7"])

@@ -1,6 +1,7 @@
 //! Signals during `create`: ds01-build waits for the engine, then says what became of the
-//! container (removed, never created, or possibly still to come) and exits 128 + the signal. The
-//! engine is slowed by a wrapper that records its pid, so the signal lands while the engine runs.
+//! container (removed, never created, or possibly still to come) and exits 128 + the signal, leaving
+//! no engine process and nothing in TMPDIR. The engine is slowed by a wrapper that records its pid,
+//! so the signal lands while the engine runs. (Signals during a build: `tests/faults.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -106,13 +107,18 @@ fn send(target: i32, signals: &[Signal]) {
 fn interrupted_create(program: &Path, image: &str, name: &str, signals: &[Signal]) -> (Out, i32) {
     let pidfile = program.with_extension("pid");
     let _ = std::fs::remove_file(&pidfile);
+    let tmp = tempfile::tempdir().unwrap();
     let child = ds01(&["create", image, "--name", name, "--exact-name"])
         .env("DS01_BUILD_ENGINE", program.to_str().unwrap())
+        .env("TMPDIR", tmp.path().to_str().unwrap())
         .into_command();
     let child = spawn(child);
     let engine_pid = wait_for_pid(&pidfile);
     send(child.id() as i32, signals);
-    (finish(child), engine_pid)
+    let out = finish(child);
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    (out, engine_pid)
 }
 
 fn spawn(mut cmd: Command) -> Child {

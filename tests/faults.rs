@@ -59,6 +59,19 @@ fn step_containers(docker: &dyn Fn(&[&str]) -> Out, image: &str) -> Vec<String> 
     out.stdout.split_whitespace().map(str::to_string).collect()
 }
 
+/// Register for removal the step containers and the cached step images (`docker images -a`) a
+/// build of `image` left: the legacy builder keeps a failed step's container and the steps done.
+fn clean_steps(cleanup: &mut Cleanup, image: &str) {
+    for id in step_containers(&engine, image) {
+        cleanup.container(id);
+    }
+    let filter = format!("label=ds01t.fixture={image}");
+    let out = engine(&["images", "-a", "-q", "--no-trunc", "--filter", &filter]);
+    for id in out.stdout.split_whitespace() {
+        cleanup.image(id);
+    }
+}
+
 /// Wait (bounded) until `ready` holds.
 #[track_caller]
 fn wait_until(what: &str, ready: impl Fn() -> bool) {
@@ -194,6 +207,8 @@ fn a_build_step_failing_with_7_exits_7_and_tags_nothing() {
     let project = busybox_project(&image, "[\"/bin/busybox\", \"sh\", \"-c\", \"exit 7\"]");
     let tmp = tempfile::tempdir().unwrap();
     let out = build_in(project.path(), tmp.path()).run();
+    // The legacy builder keeps a failed step's container (for debugging, as `docker build` does).
+    clean_steps(&mut cleanup, &image);
     assert_eq!(out.code, 7, "{}", out.stderr);
     let ours: Vec<&str> = out
         .stderr
@@ -265,6 +280,7 @@ fn a_signal_during_a_build_stops_it_and_leaves_nothing_behind() {
         for tag in ["latest", "1.0", "1.0-1"] {
             assert!(no_such_image(&engine, &format!("{image}:{tag}")), "{tag}");
         }
+        clean_steps(&mut cleanup, &image);
     }
 }
 

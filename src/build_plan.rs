@@ -100,12 +100,12 @@ pub enum PlanError {
     Tag(#[from] tag::TagError),
     #[error(transparent)]
     Created(#[from] timestamp::CreatedError),
-    #[error("image {value:?} ({origin}): {source}")]
+    // Each cause is part of its message (not a `#[source]`), so that it is printed once.
+    #[error("image {value:?} ({origin}): {error}")]
     Image {
         value: String,
         origin: String,
-        #[source]
-        source: crate::reference::RefError,
+        error: crate::reference::RefError,
     },
     #[error("--label {value:?}: {message}")]
     CliLabel { value: String, message: String },
@@ -113,11 +113,10 @@ pub enum PlanError {
     CliAnnotation { value: String, message: String },
     #[error("--annotation: the {builder} builder has no manifest annotations (podman has them, and docker with buildx): remove --annotation")]
     AnnotationsUnsupported { builder: &'static str },
-    #[error("Dockerfile {path}: {source}")]
+    #[error("Dockerfile {path}: {error}")]
     Directive {
         path: String,
-        #[source]
-        source: dockerfile::DirectiveError,
+        error: dockerfile::DirectiveError,
     },
     #[error("Dockerfile {path}: line {line} ends in a line continuation ({escape}): the LABEL ds01-build appends would become part of that instruction: end the instruction on that line")]
     TrailingContinuation {
@@ -125,20 +124,18 @@ pub enum PlanError {
         line: usize,
         escape: char,
     },
-    #[error("label key {key:?} from {origin}: {source}")]
+    #[error("label key {key:?} from {origin}: {error}")]
     Key {
         key: String,
         origin: String,
-        #[source]
-        source: labels::KeyError,
+        error: labels::KeyError,
     },
     #[error("{profile}: sets neither base-prefix nor base-profile: set base-prefix = \"scratch\" for FROM scratch, \"\" for a base that does not follow the schema, or base-profile = \"NAME\"")]
     NoBase { profile: String },
-    #[error("Dockerfile {path}: {source}")]
+    #[error("Dockerfile {path}: {error}")]
     Dockerfile {
         path: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("build context {path} is not a directory")]
     Context { path: String },
@@ -231,10 +228,10 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         Some(image) => (image.clone(), "--image".to_string()),
         None => (profile.image.clone(), profile.path.display().to_string()),
     };
-    let image = ImageRef::parse(&image_text).map_err(|source| PlanError::Image {
+    let image = ImageRef::parse(&image_text).map_err(|error| PlanError::Image {
         value: image_text.clone(),
         origin: image_origin,
-        source,
+        error,
     })?;
 
     let (base_prefix, base_name) = match &profile.base {
@@ -243,10 +240,10 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
             profile: parent,
             image: parent_image,
         }) => {
-            let parent_ref = ImageRef::parse(parent_image).map_err(|source| PlanError::Image {
+            let parent_ref = ImageRef::parse(parent_image).map_err(|error| PlanError::Image {
                 value: parent_image.clone(),
                 origin: parent.display().to_string(),
-                source,
+                error,
             })?;
             (
                 parent_ref.prefix(),
@@ -270,18 +267,18 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         Some(path) => req.cwd.join(path),
         None => profile.dockerfile.clone(),
     };
-    let dockerfile_text = crate::caller_file::read_to_string(&dockerfile).map_err(|source| {
+    let dockerfile_text = crate::caller_file::read_to_string(&dockerfile).map_err(|error| {
         PlanError::Dockerfile {
             path: dockerfile.display().to_string(),
-            source,
+            error,
         }
     })?;
     // What the appended LABEL meets: the escape character Docker will use, and no instruction
     // left open at the end of the file to swallow it.
     let escape =
-        dockerfile::directives(&dockerfile_text).map_err(|source| PlanError::Directive {
+        dockerfile::directives(&dockerfile_text).map_err(|error| PlanError::Directive {
             path: dockerfile.display().to_string(),
-            source,
+            error,
         })?;
     if let Some(line) = dockerfile::trailing_continuation(&dockerfile_text, escape) {
         return Err(PlanError::TrailingContinuation {
@@ -502,10 +499,10 @@ pub fn compute_labels(inputs: &PlanInputs) -> Result<Labels, PlanError> {
         );
     }
     for key in out.keys() {
-        labels::check_writable_key(key).map_err(|source| PlanError::Key {
+        labels::check_writable_key(key).map_err(|error| PlanError::Key {
             key: key.clone(),
             origin: inputs.profile.path.display().to_string(),
-            source,
+            error,
         })?;
     }
     // Flags last: they win over everything, and were checked when parsed.

@@ -38,12 +38,12 @@ pub fn history_args(image: &str) -> Vec<String> {
 
 #[derive(Debug, Error)]
 pub enum HistoryError {
-    #[error("history line {line} is not a JSON string ({source}): {text:?}; expected the output of `history --format '{HISTORY_FORMAT}'`")]
+    // The parser's error is part of the message (not a `#[source]`), so that it is printed once.
+    #[error("history line {line} is not a JSON string ({error}): {text:?}; expected the output of `history --format '{HISTORY_FORMAT}'`")]
     BadLine {
         line: usize,
         text: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 }
 
@@ -61,10 +61,10 @@ pub fn parse_history(text: &str) -> Result<Vec<HistoryRow>, HistoryError> {
         .map(|(i, line)| {
             serde_json::from_str::<String>(line.trim())
                 .map(|created_by| HistoryRow { created_by })
-                .map_err(|source| HistoryError::BadLine {
+                .map_err(|error| HistoryError::BadLine {
                     line: i + 1,
                     text: line.to_string(),
-                    source,
+                    error,
                 })
         })
         .collect()

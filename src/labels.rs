@@ -97,7 +97,7 @@ pub fn parse_label_lines(text: &str) -> Vec<LabelLine<'_>> {
 #[derive(Debug, Error)]
 pub enum LabelFileError {
     #[error("not a JSON object of string values ({0}): expected {{\"key\": \"value\", ...}} or KEY=VALUE lines")]
-    Json(#[source] serde_json::Error),
+    Json(serde_json::Error),
     #[error("line {line}: {text:?} has no '=': expected KEY=VALUE (blank lines and # comments are skipped)")]
     NoEquals { line: usize, text: String },
     #[error("line {line}: empty key in {text:?}: expected KEY=VALUE")]

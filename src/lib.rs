@@ -24,6 +24,7 @@ pub mod inspect;
 pub mod labels;
 pub mod lineage;
 pub mod lint;
+pub mod messages;
 pub mod operand;
 pub mod output;
 pub mod ownership;

@@ -111,10 +111,11 @@ pub enum ProfileError {
         tried: PathBuf,
         available: Vec<String>,
     },
-    #[error("{path}: cannot read profile: {source}", path = .path.display())]
+    // The OS error is part of the message (not a `#[source]`), so that it is printed once.
+    #[error("{path}: cannot read profile: {error}", path = .path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// TOML syntax, an unknown key or a wrong type.
     #[error("{at}: {message}")]
@@ -562,10 +563,10 @@ fn read_layer(
                 available: available_profiles(&parent_dir(&disk)),
             })
         }
-        Err(source) => {
+        Err(error) => {
             return Err(ProfileError::Read {
                 path: path.to_path_buf(),
-                source,
+                error,
             })
         }
     };

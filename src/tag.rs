@@ -40,12 +40,9 @@ pub enum TagError {
     InvalidDockerTag { tag: String, reason: &'static str },
     #[error("cannot read TAG file {}: {message}", path.display())]
     Read { path: PathBuf, message: String },
-    #[error("TAG file {}: {source}", path.display())]
-    InFile {
-        path: PathBuf,
-        #[source]
-        source: Box<TagError>,
-    },
+    // The TAG's fault is part of the message (not a `#[source]`), so that it is printed once.
+    #[error("TAG file {}: {error}", path.display())]
+    InFile { path: PathBuf, error: Box<TagError> },
 }
 
 impl Tag {
@@ -117,7 +114,7 @@ pub fn read_tag_file(path: &Path) -> Result<Tag, TagError> {
     })?;
     Tag::parse(&text).map_err(|e| TagError::InFile {
         path: path.to_path_buf(),
-        source: Box::new(e),
+        error: Box::new(e),
     })
 }
 

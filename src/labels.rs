@@ -20,8 +20,10 @@ pub const RESERVED_PREFIXES: [&str; 3] = ["com.docker.", "io.docker.", "org.dock
 pub enum KeyError {
     #[error("label key is empty: expected KEY=VALUE with a non-empty KEY")]
     Empty,
-    #[error("label key {0:?} contains whitespace: keys are like com.example.vendor")]
+    #[error("label key {} contains whitespace: keys are like com.example.vendor", crate::messages::quoted(.0))]
     Whitespace(String),
+    #[error("label key {} {what}, which `--label KEY=VALUE` and a Dockerfile LABEL cannot carry: keys are like com.example.vendor", crate::messages::quoted(.key))]
+    Unwritable { key: String, what: &'static str },
     #[error("label key {key:?} is in the reserved {prefix:?} namespace: use your own reverse-domain prefix")]
     Reserved { key: String, prefix: &'static str },
 }
@@ -31,8 +33,15 @@ pub fn check_writable_key(key: &str) -> Result<(), KeyError> {
     if key.is_empty() {
         return Err(KeyError::Empty);
     }
-    if key.chars().any(char::is_whitespace) {
-        return Err(KeyError::Whitespace(key.to_string()));
+    match key_fault(key) {
+        Some(KeyFault::Whitespace) => return Err(KeyError::Whitespace(key.to_string())),
+        Some(fault) => {
+            return Err(KeyError::Unwritable {
+                key: key.to_string(),
+                what: fault.describe(),
+            })
+        }
+        None => {}
     }
     if let Some(prefix) = reserved_prefix(key) {
         return Err(KeyError::Reserved {
@@ -41,6 +50,46 @@ pub fn check_writable_key(key: &str) -> Result<(), KeyError> {
         });
     }
     Ok(())
+}
+
+/// What makes a key (or a profile's leaf name) impossible to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFault {
+    Empty,
+    Whitespace,
+    /// `=` (`--label a=b=c` is key `a`), or a control character (a line break ends a Dockerfile
+    /// line, a NUL ends an argument).
+    Equals,
+    Control,
+}
+
+impl KeyFault {
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyFault::Empty => "is empty",
+            KeyFault::Whitespace => "contains whitespace",
+            KeyFault::Equals => "contains '='",
+            KeyFault::Control => "contains a control character",
+        }
+    }
+}
+
+/// The first fault of `key` as a label key, if any (before the namespace rules).
+pub fn key_fault(key: &str) -> Option<KeyFault> {
+    if key.is_empty() {
+        return Some(KeyFault::Empty);
+    }
+    key.chars().find_map(|c| {
+        if c == '=' {
+            Some(KeyFault::Equals)
+        } else if c.is_whitespace() {
+            Some(KeyFault::Whitespace)
+        } else if c.is_control() {
+            Some(KeyFault::Control)
+        } else {
+            None
+        }
+    })
 }
 
 /// The reserved namespace `key` falls in, if any.
@@ -228,6 +277,14 @@ mod tests {
             })
         ));
         assert!(check_writable_key("org.dockerproject.x").is_err());
+        assert_eq!(
+            check_writable_key("a=b").unwrap_err().to_string(),
+            "label key \"a=b\" contains '=', which `--label KEY=VALUE` and a Dockerfile LABEL cannot carry: keys are like com.example.vendor"
+        );
+        assert!(matches!(
+            check_writable_key("a\u{0}b"),
+            Err(KeyError::Unwritable { .. })
+        ));
         assert!(check_writable_key("io.docker.x").is_err());
         assert_eq!(
             check_writable_key("jefferys.ubu-lts.io.github.JefferysDockers.vendorUrl"),

@@ -129,10 +129,18 @@ pub enum ProfileError {
     },
     #[error("{at}: base-prefix and base-profile are both set: keep one (base-prefix = \"scratch\", \"\" or the parent's prefix; or base-profile = \"NAME\")")]
     BaseConflict { at: Location },
-    #[error("{at}: extra-labels leaf {leaf:?} is empty or contains whitespace: leaves are like com.example.rating")]
-    ExtraLabelLeaf { at: Location, leaf: String },
-    #[error("{at}: annotation key {key:?} is empty or contains whitespace: keys are like org.opencontainers.image.title")]
-    AnnotationKey { at: Location, key: String },
+    #[error("{at}: extra-labels leaf {} {}: leaves are like com.example.rating (not empty; no whitespace, '=' or control characters, which `--label KEY=VALUE` and a Dockerfile LABEL cannot carry)", crate::messages::quoted(.leaf), .fault.describe())]
+    ExtraLabelLeaf {
+        at: Location,
+        leaf: String,
+        fault: crate::labels::KeyFault,
+    },
+    #[error("{at}: annotation key {} {}: keys are like org.opencontainers.image.title (not empty; no whitespace, '=' or control characters)", crate::messages::quoted(.key), .fault.describe())]
+    AnnotationKey {
+        at: Location,
+        key: String,
+        fault: crate::labels::KeyFault,
+    },
     #[error("{at}: build-args = {value:?} cannot be split into words: {message}")]
     BuildArgs {
         at: Location,
@@ -148,6 +156,8 @@ pub enum ProfileError {
     },
     #[error("{at}: extends cycle: {}", join_paths(.chain))]
     Cycle { at: Location, chain: Vec<PathBuf> },
+    #[error("{at}: extends chain of more than {MAX_EXTENDS} profiles (from {}): shorten it", .first.display())]
+    TooDeep { at: Location, first: PathBuf },
     #[error("{}: no image set (in it or the profiles it extends: {}): add image = \"owner/name\"", .path.display(), join_paths(.chain))]
     MissingImage { path: PathBuf, chain: Vec<PathBuf> },
     #[error("{at}: base-profile {name:?} is this profile itself: name the parent image's profile")]
@@ -506,10 +516,11 @@ fn parse_layer(path: &Path, text: String) -> Result<Layer, ProfileError> {
     }
     for (leaf, v) in raw.extra_labels.iter().flatten() {
         let name = leaf.get_ref();
-        if name.is_empty() || name.chars().any(char::is_whitespace) {
+        if let Some(fault) = crate::labels::key_fault(name) {
             return Err(ProfileError::ExtraLabelLeaf {
                 at: src.at(leaf.span().start),
                 leaf: name.clone(),
+                fault,
             });
         }
         check(&format!("extra-labels.{name}"), v)?;
@@ -517,10 +528,11 @@ fn parse_layer(path: &Path, text: String) -> Result<Layer, ProfileError> {
     }
     for (key, v) in raw.annotations.iter().flatten() {
         let name = key.get_ref();
-        if name.is_empty() || name.chars().any(char::is_whitespace) {
+        if let Some(fault) = crate::labels::key_fault(name) {
             return Err(ProfileError::AnnotationKey {
                 at: src.at(key.span().start),
                 key: name.clone(),
+                fault,
             });
         }
         check(&format!("annotations.{name}"), v)?;
@@ -579,7 +591,11 @@ fn identity(cwd: &Path, path: &Path) -> PathBuf {
     std::fs::canonicalize(&disk).unwrap_or_else(|_| clean(&disk))
 }
 
-/// Load `path` and every profile it extends, the named file first.
+/// The most profiles an `extends` chain may have (a real one has a handful).
+pub const MAX_EXTENDS: usize = 100;
+
+/// Load `path` and every profile it extends, the named file first: each file read once, at most
+/// [`MAX_EXTENDS`] of them.
 fn load_chain(
     path: PathBuf,
     what: &str,
@@ -587,12 +603,12 @@ fn load_chain(
     referrer: Option<Location>,
 ) -> Result<Vec<Layer>, ProfileError> {
     let mut chain: Vec<Layer> = Vec::new();
-    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let first = path.clone();
     let mut next = Some((path, what.to_string(), referrer));
     while let Some((path, what, referrer)) = next.take() {
-        let layer = read_layer(&path, &what, cwd, referrer.as_ref())?;
         let id = identity(cwd, &path);
-        if let Some(start) = seen.iter().position(|s| *s == id) {
+        if let Some(&start) = seen.get(&id) {
             let mut cycle: Vec<PathBuf> = chain[start..].iter().map(|l| l.path.clone()).collect();
             cycle.push(path.clone());
             let at = referrer.unwrap_or_else(|| Location {
@@ -601,7 +617,15 @@ fn load_chain(
             });
             return Err(ProfileError::Cycle { at, chain: cycle });
         }
-        seen.push(id);
+        if chain.len() == MAX_EXTENDS {
+            let at = referrer.unwrap_or_else(|| Location {
+                path: path.clone(),
+                line_col: None,
+            });
+            return Err(ProfileError::TooDeep { at, first });
+        }
+        let layer = read_layer(&path, &what, cwd, referrer.as_ref())?;
+        seen.insert(id, chain.len());
         if let Some((name, at)) = &layer.extends {
             next = Some((locate(name, &layer.dir), name.clone(), Some(at.clone())));
         }
@@ -1047,6 +1071,55 @@ mod tests {
             "shared/mid.toml: no image set (in it or the profiles it extends: shared/mid.toml -> \
              shared/base.toml): add image = \"owner/name\""
         );
+    }
+
+    #[test]
+    fn extends_chains_longer_than_the_limit_are_refused_naming_the_link() {
+        let names: Vec<String> = (0..=MAX_EXTENDS).map(|i| format!("profiles/p{i}.toml")).collect();
+        let texts: Vec<String> = (0..=MAX_EXTENDS)
+            .map(|i| match i {
+                0 => "image = \"o/a\"\nbase-prefix = \"scratch\"\n".to_string(),
+                _ => format!("extends = \"p{}\"\n", i - 1),
+            })
+            .collect();
+        let files: Vec<(&str, &str)> = names
+            .iter()
+            .zip(&texts)
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        // MAX_EXTENDS profiles load; one more is refused at the link that exceeds the limit.
+        let top = format!("p{}", MAX_EXTENDS - 1);
+        assert_eq!(load_in(&files, &top).unwrap().image, "o/a");
+        assert_eq!(
+            err(&files, &format!("p{MAX_EXTENDS}")),
+            format!(
+                "profiles/p1.toml:1:11: extends chain of more than {MAX_EXTENDS} profiles (from \
+                 profiles/p{MAX_EXTENDS}.toml): shorten it"
+            )
+        );
+    }
+
+    #[test]
+    fn keys_the_label_forms_cannot_carry_are_refused_naming_the_key() {
+        for (key, fault) in [
+            ("a=b", "contains '='"),
+            ("a\\u0007b", "contains a control character"),
+            ("a b", "contains whitespace"),
+            ("", "is empty"),
+        ] {
+            let text = format!("image = \"o/a\"\nbase-prefix = \"\"\n[extra-labels]\n\"{key}\" = \"1\"\n");
+            let e = err(&[("profiles/a.toml", &text)], "a");
+            assert!(e.starts_with("profiles/a.toml:4:1: extra-labels leaf "), "{e}");
+            assert!(e.contains(&format!(" {fault}: leaves are like")), "{e}");
+            let text = format!("image = \"o/a\"\nbase-prefix = \"\"\n[annotations]\n\"{key}\" = \"1\"\n");
+            let e = err(&[("profiles/a.toml", &text)], "a");
+            assert!(e.contains(&format!(" {fault}: keys are like")), "{e}");
+        }
+        let e = err(
+            &[("profiles/a.toml", "image = \"o/a\"\nbase-prefix = \"\"\n[extra-labels]\n\"x=y\" = \"1\"\n")],
+            "a",
+        );
+        assert!(e.contains("leaf \"x=y\" contains '='"), "{e}");
     }
 
     #[test]

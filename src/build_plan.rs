@@ -133,14 +133,17 @@ pub enum PlanError {
     #[error("{profile}: sets neither base-prefix nor base-profile: set base-prefix = \"scratch\" for FROM scratch, \"\" for a base that does not follow the schema, or base-profile = \"NAME\"")]
     NoBase { profile: String },
     #[error("Dockerfile {path}: {error}")]
-    Dockerfile {
-        path: String,
-        error: std::io::Error,
-    },
+    Dockerfile { path: String, error: std::io::Error },
     #[error("build context {path} is not a directory")]
     Context { path: String },
     #[error("git repository at {path}: {message}")]
     Git { path: String, message: String },
+    #[error("{what} {fault}")]
+    Unpassable {
+        /// `label KEY = "VALUE"`, `build-args word "..."`, ...
+        what: String,
+        fault: crate::engine::ArgFault,
+    },
     #[error("argument {arg:?} after -- would override ds01-build's own {flag}: {hint}")]
     Passthrough {
         arg: String,
@@ -267,12 +270,11 @@ pub fn resolve(req: &Request, now: time::OffsetDateTime) -> Result<PlanInputs, P
         Some(path) => req.cwd.join(path),
         None => profile.dockerfile.clone(),
     };
-    let dockerfile_text = crate::caller_file::read_to_string(&dockerfile).map_err(|error| {
-        PlanError::Dockerfile {
+    let dockerfile_text =
+        crate::caller_file::read_to_string(&dockerfile).map_err(|error| PlanError::Dockerfile {
             path: dockerfile.display().to_string(),
             error,
-        }
-    })?;
+        })?;
     // What the appended LABEL meets: the escape character Docker will use, and no instruction
     // left open at the end of the file to swallow it.
     let escape =
@@ -582,6 +584,55 @@ pub fn compute_annotations(inputs: &PlanInputs, labels: &Labels) -> Labels {
     out
 }
 
+/// Refuse, before any engine call, a value no build command line can carry (see
+/// [`crate::engine::arg_fault`]): a label or annotation with a NUL byte, or too long for the
+/// `--label KEY=VALUE` / `--build-arg DS01_L_<hash>=VALUE` / `--annotation KEY=VALUE` argument
+/// it would travel in (a Dockerfile line cannot hold a NUL byte either), and the same for the
+/// profile's `build-args` and the arguments after `--`. The engine command is checked whole
+/// again when it is run ([`EngineCommand::check`]).
+pub fn check_arguments(inputs: &PlanInputs) -> Result<(), PlanError> {
+    use crate::engine::{arg_fault, ArgFault, MAX_ARG_BYTES};
+    use crate::messages::quoted;
+    // The longer of `KEY=` and `DS01_L_<16 hex>=`.
+    let fault = |key: &str, value: &str| {
+        let name = key.len().max(dockerfile::value_arg_name(key, value).len());
+        if key.contains('\0') || value.contains('\0') {
+            Some(ArgFault::Nul)
+        } else if name + 1 + value.len() > MAX_ARG_BYTES {
+            Some(ArgFault::TooLong(name + 1 + value.len()))
+        } else {
+            None
+        }
+    };
+    let labels = compute_labels(inputs)?;
+    let annotations = compute_annotations(inputs, &labels);
+    for (kind, set) in [("label", &labels), ("annotation", &annotations)] {
+        for (key, value) in set {
+            if let Some(fault) = fault(key, value) {
+                return Err(PlanError::Unpassable {
+                    what: format!("{kind} {} = {}", quoted(key), quoted(value)),
+                    fault,
+                });
+            }
+        }
+    }
+    let words = [
+        ("the profile's build-args word", &inputs.profile.build_args),
+        ("the argument after --", &inputs.passthrough),
+    ];
+    for (what, args) in words {
+        for arg in args {
+            if let Some(fault) = arg_fault(arg) {
+                return Err(PlanError::Unpassable {
+                    what: format!("{what} {}", quoted(arg)),
+                    fault,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The three tags: `:latest`, `:<content>`, `:<content>-<source>`.
 pub fn tags(image: &ImageRef, tag: &Tag) -> Vec<String> {
     let repo = image.repository();
@@ -786,6 +837,53 @@ mod tests {
 
     fn get<'a>(labels: &'a Labels, leaf: &str) -> Option<&'a str> {
         labels.get(&format!("{NS}.{leaf}")).map(String::as_str)
+    }
+
+    #[test]
+    fn values_no_command_line_carries_are_refused_before_the_engine() {
+        use crate::engine::MAX_ARG_BYTES;
+        assert!(check_arguments(&inputs()).is_ok());
+        // The longest value that fits in `--build-arg DS01_L_<16 hex>=VALUE` passes, and the
+        // plan's command then passes its own check in both modes.
+        let key = "k".to_string();
+        let fits = "v".repeat(MAX_ARG_BYTES - "DS01_L_0123456789abcdef=".len());
+        let mut i = inputs();
+        i.cli_labels = vec![(key.clone(), fits.clone())];
+        check_arguments(&i).unwrap();
+        for mode in [LabelMode::Dockerfile, LabelMode::Args] {
+            i.label_mode = mode;
+            plan_on(&i, "docker", Builder::Legacy)
+                .command
+                .check()
+                .unwrap();
+        }
+        let too_long = format!("{fits}v");
+        let mut msg = |mutate: &dyn Fn(&mut PlanInputs)| {
+            let mut i = inputs();
+            mutate(&mut i);
+            let e = check_arguments(&i).unwrap_err().to_string();
+            assert!(e.len() < 400, "quoted whole: {} bytes", e.len());
+            e
+        };
+        let e = msg(&|i| i.cli_labels = vec![(key.clone(), too_long.clone())]);
+        assert!(e.starts_with("label \"k\" = \"vvvv"), "{e}");
+        assert!(e.ends_with("… (131048 bytes) makes an argument of 131072 bytes, over the 131071 bytes Linux passes as one: shorten it"), "{e}");
+        let e = msg(&|i| {
+            i.profile.leaves.insert("title".into(), "a\0b".into());
+        });
+        assert_eq!(e, format!("label \"{NS}.title\" = \"a\\0b\" contains a NUL byte, which no program argument can carry: remove it"));
+        let e = msg(&|i| i.cli_annotations = vec![("a".into(), "\0".into())]);
+        assert!(
+            e.starts_with("annotation \"a\" = \"\\0\" contains a NUL"),
+            "{e}"
+        );
+        let e = msg(&|i| i.profile.build_args = vec!["--build-arg".into(), "A=\0".into()]);
+        assert!(
+            e.starts_with("the profile's build-args word \"A=\\0\" contains a NUL"),
+            "{e}"
+        );
+        let e = msg(&|i| i.passthrough = vec!["x".repeat(MAX_ARG_BYTES + 1)]);
+        assert!(e.starts_with("the argument after -- \"xxx"), "{e}");
     }
 
     #[test]

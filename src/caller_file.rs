@@ -187,7 +187,7 @@ fn switched<T>(uid: u32, gid: u32, f: impl FnOnce() -> std::io::Result<T>) -> st
 /// continuing would run the engine with the wrong ids, so stop.
 fn restore(result: nix::Result<()>) {
     if let Err(e) = result {
-        eprintln!("ds01-build: error: cannot restore the process ids after opening a file: {e}");
+        crate::say!("ds01-build: error: cannot restore the process ids after opening a file: {e}");
         std::process::exit(2);
     }
 }

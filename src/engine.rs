@@ -76,17 +76,25 @@ pub enum EngineError {
         reason: String,
         hint: String,
     },
+    /// The command line cannot be handed to any program (a NUL byte, an argument or the whole
+    /// line over the system's limit): bad input, found before anything is started.
+    #[error("cannot pass the engine command line: {what}: nothing was run")]
+    Argument { what: String },
 }
 
 /// The exit code when the engine does not answer (also a fleet query some of whose engines did not).
 pub const UNREACHABLE: i32 = 3;
 
 impl EngineError {
-    /// The exit code the binary passes through for this error.
+    /// The exit code the binary passes through for this error: the engine's own; 127 when the
+    /// program is not there, 126 when it is there but cannot be run; 2 for a command line no
+    /// program can take (bad input).
     pub fn exit_code(&self) -> i32 {
         match self {
             EngineError::Failed { code, .. } => *code,
-            EngineError::Spawn { .. } => 127,
+            EngineError::Spawn { error, .. } if error.kind() == std::io::ErrorKind::NotFound => 127,
+            EngineError::Spawn { .. } => 126,
+            EngineError::Argument { .. } => 2,
             EngineError::Interrupted { caught, .. } => 128 + caught.first,
             EngineError::Unreachable { .. } => UNREACHABLE,
         }
@@ -97,6 +105,61 @@ impl EngineError {
     fn engine_failed(&self) -> bool {
         matches!(self, EngineError::Failed { code, .. } if (1..128).contains(code))
     }
+}
+
+/// The longest argument or environment string Linux passes to a program: `MAX_ARG_STRLEN`
+/// (32 pages of 4 KiB) less its NUL terminator.
+pub const MAX_ARG_BYTES: usize = 131_071;
+
+/// Why a string cannot be one argument (or environment string) of a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgFault {
+    /// A NUL byte: execve's strings end at the first one.
+    Nul,
+    /// Over [`MAX_ARG_BYTES`]: this many bytes.
+    TooLong(usize),
+}
+
+impl std::fmt::Display for ArgFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArgFault::Nul => write!(
+                f,
+                "contains a NUL byte, which no program argument can carry: remove it"
+            ),
+            ArgFault::TooLong(n) => write!(
+                f,
+                "makes an argument of {n} bytes, over the {MAX_ARG_BYTES} bytes Linux passes as one: shorten it"
+            ),
+        }
+    }
+}
+
+/// Whether `arg` can be one program argument.
+pub fn arg_fault(arg: &str) -> Option<ArgFault> {
+    if arg.contains('\0') {
+        Some(ArgFault::Nul)
+    } else if arg.len() > MAX_ARG_BYTES {
+        Some(ArgFault::TooLong(arg.len()))
+    } else {
+        None
+    }
+}
+
+/// What execve counts for a string: its bytes, its NUL and its pointer.
+fn exec_cost(len: usize) -> usize {
+    len + 1 + std::mem::size_of::<usize>()
+}
+
+/// The system's limit on a command line and environment together (`ARG_MAX`, less a page for
+/// what the kernel adds: the program path, the auxiliary vector).
+fn arg_max() -> usize {
+    let max = nix::unistd::sysconf(nix::unistd::SysconfVar::ARG_MAX)
+        .ok()
+        .flatten()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(131_072);
+    max.saturating_sub(4096)
 }
 
 fn stderr_suffix(stderr: &str) -> String {
@@ -587,20 +650,92 @@ impl EngineCommand {
         }
     }
 
+    /// Refuse a command line no program can be given ([`arg_fault`] for each argument and added
+    /// environment variable, and the whole line with the environment within `ARG_MAX`), before
+    /// anything starts. Every run checks it; a command that must not even begin to run its
+    /// preparation (queries before it) checks it first.
+    pub fn check(&self) -> Result<(), EngineError> {
+        use crate::messages::quoted;
+        for (i, arg) in self.argv.iter().enumerate() {
+            if let Some(fault) = arg_fault(arg) {
+                return Err(EngineError::Argument {
+                    what: format!("argument {i} {} {fault}", quoted(arg)),
+                });
+            }
+        }
+        for (key, value) in &self.env {
+            if let Some(fault) = arg_fault(&format!("{key}={value}")) {
+                return Err(EngineError::Argument {
+                    what: format!("environment variable {key}={} {fault}", quoted(value)),
+                });
+            }
+        }
+        let inherited: usize = match &self.setting {
+            Setting::Caller => std::env::vars_os()
+                .map(|(k, v)| exec_cost(k.len() + 1 + v.len()))
+                .sum(),
+            Setting::Operator { env, .. } => env
+                .iter()
+                .map(|(k, v)| exec_cost(k.len() + 1 + v.len()))
+                .sum(),
+        };
+        let total = inherited
+            + self.argv.iter().map(|a| exec_cost(a.len())).sum::<usize>()
+            + self
+                .env
+                .iter()
+                .map(|(k, v)| exec_cost(k.len() + 1 + v.len()))
+                .sum::<usize>();
+        let max = arg_max();
+        if total > max {
+            return Err(EngineError::Argument {
+                what: format!(
+                    "its {} arguments and the environment are {total} bytes, over the system's \
+                     limit of {max} (ARG_MAX)",
+                    self.argv.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
     fn trace(&self) {
         if self.verbose {
-            eprintln!("+ {}", self.display());
+            crate::say!("+ {}", self.display());
         }
     }
 
+    /// What a failure to start means: a program that is not there (127, how to choose one), one
+    /// that cannot be run (126), or a command line the system refused (bad input, 2; [`check`]
+    /// finds these first, this is for a limit it did not foresee).
+    ///
+    /// [`check`]: EngineCommand::check
     fn spawn_error(&self, source: std::io::Error) -> EngineError {
+        use std::io::ErrorKind;
+        if source.kind() == ErrorKind::InvalidInput
+            || source.raw_os_error() == Some(nix::libc::E2BIG)
+        {
+            return EngineError::Argument {
+                what: format!(
+                    "`{}` ({} arguments): {source}",
+                    self.argv[0],
+                    self.argv.len()
+                ),
+            };
+        }
+        let hint = match (&self.setting, source.kind()) {
+            (Setting::Operator { source, .. }, _) => format!("the engine is {source}"),
+            (Setting::Caller, ErrorKind::NotFound) => {
+                format!("install docker or podman, or set {ENGINE_ENV}")
+            }
+            (Setting::Caller, _) => {
+                format!("it must be an executable program; choose another with --engine or {ENGINE_ENV}")
+            }
+        };
         EngineError::Spawn {
             program: self.argv[0].clone(),
             error: source,
-            hint: match &self.setting {
-                Setting::Caller => format!("install docker or podman, or set {ENGINE_ENV}"),
-                Setting::Operator { source, .. } => format!("the engine is {source}"),
-            },
+            hint,
         }
     }
 
@@ -624,6 +759,7 @@ impl EngineCommand {
         if let Some(caught) = scope.caught() {
             return Err(interrupted(caught, 128 + caught.first));
         }
+        self.check()?;
         self.trace();
         let handle = self
             .expression()
@@ -670,6 +806,7 @@ impl EngineCommand {
     /// Run and capture stdout and stderr whatever the exit code: for commands such as `inspect A B`
     /// that print what they found and fail for the rest. Only a failure to start is an error.
     pub fn capture(&self) -> Result<Captured, EngineError> {
+        self.check()?;
         self.trace();
         let output = self
             .expression()
@@ -696,6 +833,7 @@ impl EngineCommand {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
         use std::os::unix::process::CommandExt;
         use std::sync::{Arc, Mutex};
+        self.check()?;
         self.trace();
         // Caught from before the child starts, so none is lost to the default action.
         let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
@@ -1136,6 +1274,80 @@ mod tests {
         assert_eq!(engine.command(["build", "-f", "-"]).what(), "docker build");
         let far = engine.with_context(Some("far".into()));
         assert_eq!(far.command(["create", "x"]).what(), "docker create");
+    }
+
+    #[test]
+    fn command_lines_no_program_can_take_are_input_errors_before_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = dir.path().join("ran");
+        let engine = Engine::new("sh", false);
+        let touch = format!("touch '{}'", mark.display());
+        let cases = [
+            (
+                vec!["-c".to_string(), touch.clone(), "a\0b".to_string()],
+                "argument 3 \"a\\0b\" contains a NUL byte",
+            ),
+            (
+                vec![
+                    "-c".to_string(),
+                    touch.clone(),
+                    "x".repeat(MAX_ARG_BYTES + 1),
+                ],
+                "makes an argument of 131072 bytes, over the 131071 bytes",
+            ),
+            (
+                // Each argument fits; together they are over ARG_MAX.
+                std::iter::once("-c".to_string())
+                    .chain(std::iter::once(touch.clone()))
+                    .chain(std::iter::repeat_n(
+                        "y".repeat(MAX_ARG_BYTES),
+                        arg_max() / MAX_ARG_BYTES + 1,
+                    ))
+                    .collect(),
+                "over the system's limit of",
+            ),
+        ];
+        for (args, needle) in cases {
+            let err = engine.command(args).capture().unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{err}");
+            let text = err.to_string();
+            assert!(text.contains(needle), "{text}");
+            assert!(
+                text.len() < 400,
+                "the argument is quoted whole: {}",
+                text.len()
+            );
+            assert!(!mark.exists(), "the program ran");
+        }
+        let err = engine
+            .command(["-c", "true"])
+            .with_env("V", "a\0b")
+            .run_streaming()
+            .unwrap_err();
+        assert!(err.to_string().contains("environment variable V="), "{err}");
+        assert_eq!(err.exit_code(), 2);
+        // A limit `check` did not foresee is still named for what it is, not "not found".
+        let e2big = engine
+            .command(["-c"])
+            .spawn_error(std::io::Error::from_raw_os_error(nix::libc::E2BIG));
+        assert_eq!(e2big.exit_code(), 2);
+        assert!(!e2big.to_string().contains("install"), "{e2big}");
+    }
+
+    #[test]
+    fn a_program_that_is_there_but_cannot_run_exits_126() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docker");
+        std::fs::write(&file, "not a program").unwrap();
+        let err = Engine::new(file.display().to_string(), false)
+            .command(["info"])
+            .capture()
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 126, "{err}");
+        assert!(
+            err.to_string().contains("must be an executable program"),
+            "{err}"
+        );
     }
 
     #[test]

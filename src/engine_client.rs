@@ -283,7 +283,7 @@ impl Client {
         match route_for(engine) {
             Route::Cli { why } => {
                 if verbose {
-                    eprintln!("# reads via the CLI: {why}");
+                    crate::say!("# reads via the CLI: {why}");
                 }
                 None
             }
@@ -292,10 +292,10 @@ impl Client {
                 if verbose {
                     match &client {
                         Some(_) => {
-                            eprintln!("# reads via the Engine API at {} ({why})", endpoint.url())
+                            crate::say!("# reads via the Engine API at {} ({why})", endpoint.url())
                         }
                         None => {
-                            eprintln!("# reads via the CLI: no API client for {}", endpoint.url())
+                            crate::say!("# reads via the CLI: no API client for {}", endpoint.url())
                         }
                     }
                 }
@@ -336,7 +336,7 @@ impl Client {
     /// `+ GET PATH (ENDPOINT)` for `-v`: one line per request, like a CLI call's `+ docker ...`.
     fn trace(&self, path: &str) {
         if self.verbose {
-            eprintln!("+ GET {path} ({})", self.endpoint.url());
+            crate::say!("+ GET {path} ({})", self.endpoint.url());
         }
     }
 

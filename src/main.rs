@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Ok(code) => exit_code(code),
         Err(err) if commands::is_stdout_closed(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ds01-build: error: {err:#}");
+            ds01_build::say!("ds01-build: error: {err:#}");
             exit_code(commands::error_exit_code(&err))
         }
     }

@@ -1,6 +1,25 @@
-//! Messages that quote the user's input back: every value, line or argument an error or a finding
-//! names goes through [`quoted`], which caps it, so a 100 kB line is named, not echoed. Errors put
-//! their cause in their own message (never also as a `#[source]`), so `{:#}` prints it once.
+//! Messages: what ds01-build says on stderr, and how it quotes the user's input back. Every value,
+//! line or argument an error or a finding names goes through [`quoted`], which caps it, so a 100 kB
+//! line is named, not echoed. Errors put their cause in their own message (never also as a
+//! `#[source]`), so `{:#}` prints it once. Stderr is written only through [`say!`](crate::say),
+//! which never panics: a closed stderr (`ds01-build build 2>&-`, a reader gone) loses the message,
+//! not the build.
+
+use std::io::Write as _;
+
+/// `eprintln!` that never panics: the line is written whole or not at all.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::messages::to_stderr(::std::format_args!($($arg)*))
+    };
+}
+
+/// Write one line to stderr, ignoring a failure (what [`say!`](crate::say) calls).
+pub fn to_stderr(args: std::fmt::Arguments<'_>) {
+    let line = format!("{args}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
 
 /// How many characters of an input a message quotes.
 pub const EXCERPT_CHARS: usize = 80;
@@ -129,8 +148,6 @@ mod tests {
             .capture()
             .unwrap_err();
         assert_said_once(anyhow::Error::new(spawn).context("cannot inspect image \"x\""));
-        assert_said_once(
-            anyhow::Error::new(io()).context(format!("cannot read {}", d.display())),
-        );
+        assert_said_once(anyhow::Error::new(io()).context(format!("cannot read {}", d.display())));
     }
 }

@@ -1075,7 +1075,9 @@ mod tests {
 
     #[test]
     fn extends_chains_longer_than_the_limit_are_refused_naming_the_link() {
-        let names: Vec<String> = (0..=MAX_EXTENDS).map(|i| format!("profiles/p{i}.toml")).collect();
+        let names: Vec<String> = (0..=MAX_EXTENDS)
+            .map(|i| format!("profiles/p{i}.toml"))
+            .collect();
         let texts: Vec<String> = (0..=MAX_EXTENDS)
             .map(|i| match i {
                 0 => "image = \"o/a\"\nbase-prefix = \"scratch\"\n".to_string(),
@@ -1107,16 +1109,24 @@ mod tests {
             ("a b", "contains whitespace"),
             ("", "is empty"),
         ] {
-            let text = format!("image = \"o/a\"\nbase-prefix = \"\"\n[extra-labels]\n\"{key}\" = \"1\"\n");
+            let text =
+                format!("image = \"o/a\"\nbase-prefix = \"\"\n[extra-labels]\n\"{key}\" = \"1\"\n");
             let e = err(&[("profiles/a.toml", &text)], "a");
-            assert!(e.starts_with("profiles/a.toml:4:1: extra-labels leaf "), "{e}");
+            assert!(
+                e.starts_with("profiles/a.toml:4:1: extra-labels leaf "),
+                "{e}"
+            );
             assert!(e.contains(&format!(" {fault}: leaves are like")), "{e}");
-            let text = format!("image = \"o/a\"\nbase-prefix = \"\"\n[annotations]\n\"{key}\" = \"1\"\n");
+            let text =
+                format!("image = \"o/a\"\nbase-prefix = \"\"\n[annotations]\n\"{key}\" = \"1\"\n");
             let e = err(&[("profiles/a.toml", &text)], "a");
             assert!(e.contains(&format!(" {fault}: keys are like")), "{e}");
         }
         let e = err(
-            &[("profiles/a.toml", "image = \"o/a\"\nbase-prefix = \"\"\n[extra-labels]\n\"x=y\" = \"1\"\n")],
+            &[(
+                "profiles/a.toml",
+                "image = \"o/a\"\nbase-prefix = \"\"\n[extra-labels]\n\"x=y\" = \"1\"\n",
+            )],
             "a",
         );
         assert!(e.contains("leaf \"x=y\" contains '='"), "{e}");

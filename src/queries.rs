@@ -77,7 +77,7 @@ pub fn inspect_objects(engine: &Engine, kind: Kind, names: &[String]) -> Result<
 
 fn trace_fallback(engine: &Engine) {
     if engine.verbose() {
-        eprintln!("# the Engine API did not answer that: asking the CLI");
+        crate::say!("# the Engine API did not answer that: asking the CLI");
     }
 }
 

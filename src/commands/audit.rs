@@ -51,7 +51,7 @@ fn fleet_views(ctx: &Context) -> (Vec<ContainerView>, i32) {
                     .map(str::trim)
                     .collect::<Vec<_>>()
                     .join(" ");
-                eprintln!("ds01-build: engine {engine} did not answer: {line}");
+                crate::say!("ds01-build: engine {engine} did not answer: {line}");
                 code = PARTIAL;
             }
         }

@@ -50,10 +50,12 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     // Read the local offset before any thread exists (the `time` crate requires it).
     let now = crate::timestamp::now_local();
     let mut inputs = build_plan::resolve(&request, now)?;
+    // Values no command line can carry are refused before the engine is asked anything.
+    build_plan::check_arguments(&inputs)?;
     let buildkit_env = std::env::var(BUILDKIT_ENV).ok();
     let builder = ctx.engine.detect_builder(buildkit_env.as_deref())?;
     if ctx.engine.verbose() {
-        eprintln!(
+        crate::say!(
             "ds01-build: builder: {} ({})",
             builder.builder.name(),
             builder.reason
@@ -74,9 +76,11 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         }
     }
     for warning in &inputs.warnings {
-        eprintln!("ds01-build: warning: {warning}");
+        crate::say!("ds01-build: warning: {warning}");
     }
     let plan = build_plan::plan(&inputs, &ctx.engine, &builder)?;
+    // A dry run shows only a command that can run.
+    plan.command.check()?;
 
     if args.dry_run {
         match args.format {

@@ -49,6 +49,9 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         policy: policy.as_ref().map(|p| (p, &lookups)),
     };
     let plan = create::plan(&request, &inputs, &ctx.engine)?;
+    // Before the image is read: a command line no program can take is bad input (a dry run
+    // shows only a command that can run).
+    plan.command.check()?;
     if args.dry_run {
         match args.format {
             Format::Json => {

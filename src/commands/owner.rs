@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
         Format::Text => emit(text(&report))?,
     }
     if !report.missing.is_empty() {
-        eprintln!(
+        crate::say!(
             "ds01-build: no such container: {}",
             report.missing.join(", ")
         );
@@ -45,7 +45,7 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
         .map(|o| o.container.as_str())
         .collect();
     if !ownerless.is_empty() {
-        eprintln!(
+        crate::say!(
             "ds01-build: no owner for {} (none of ds01.user, aime.mlc.USER, aime.mlc, NAME._.UID gives one)",
             ownerless.join(", ")
         );

@@ -53,7 +53,7 @@ fn fleet(ctx: &Context, args: &PsArgs, scope: &Scope) -> Result<i32> {
                     .map(|view| FleetRow { engine: name, view }),
             ),
             Err(err) => {
-                eprintln!(
+                crate::say!(
                     "ds01-build: engine {name} did not answer: {}",
                     one_line(err)
                 );

@@ -17,6 +17,7 @@ use crate::image_schema::{
     group, is_schema_key, oci_name, split_schema_key, Image, BASE_PREFIX, LABEL_SCHEMA_VERSION,
     OCI_BASE_NAME, OCI_FROM_LEAVES, OCI_PREFIX, SCHEMA_NAMESPACE, SCRATCH,
 };
+use crate::messages::{excerpt, quoted, EXCERPT_CHARS};
 use crate::labels::{key_rule_violations, reserved_prefix, KeyRule, Labels};
 use crate::lineage::reconstruct;
 
@@ -161,7 +162,15 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding about `key`; the message names the key (it is capped there, as a value is
+    /// quoted with [`quoted`]; the `key` field holds it whole).
     fn new(rule: Rule, key: Option<&str>, message: String) -> Finding {
+        let message = match key {
+            Some(key) if key.chars().nth(EXCERPT_CHARS).is_some() => {
+                message.replace(key, &excerpt(key))
+            }
+            _ => message,
+        };
         Finding {
             rule,
             name: rule.name(),
@@ -310,7 +319,7 @@ fn key_rules(input: &Input, out: &mut Vec<Finding>) {
         } else {
             let lower = key.to_ascii_lowercase();
             if key_rule_violations(&lower).is_empty() {
-                format!(" (e.g. {lower})")
+                format!(" (e.g. {})", excerpt(&lower))
             } else {
                 String::new()
             }
@@ -390,7 +399,7 @@ fn ds01_rules(input: &Input, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Rule::ValueType,
                 Some(key),
-                format!("{key}={value:?}: expected {expected}"),
+                format!("{key}={}: expected {expected}", quoted(value)),
             ));
         }
     }
@@ -432,7 +441,8 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
                 Rule::Created,
                 Some(key),
                 format!(
-                    "{key}={value:?}: expected an RFC 3339 time, e.g. 2020-09-12T00:23:06-04:00"
+                    "{key}={}: expected an RFC 3339 time, e.g. 2020-09-12T00:23:06-04:00",
+                    quoted(value)
                 ),
             ));
         }
@@ -443,14 +453,14 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Rule::Url,
                 Some(key),
-                format!("{key}={value:?}: expected an http(s) URL, e.g. https://example.com/x (or empty)"),
+                format!("{key}={}: expected an http(s) URL, e.g. https://example.com/x (or empty)", quoted(value)),
             ));
         }
         if (is_leaf(&SPDX_LEAVES) || oci == Some(OCI_SPDX_NAME)) && !is_spdx_expression(value) {
             out.push(Finding::new(
                 Rule::Spdx,
                 Some(key),
-                format!("{key}={value:?}: expected an SPDX license expression, e.g. MIT or (GPL-2.0-only OR BSD-3-Clause) (or empty)"),
+                format!("{key}={}: expected an SPDX license expression, e.g. MIT or (GPL-2.0-only OR BSD-3-Clause) (or empty)", quoted(value)),
             ));
         }
     }
@@ -491,7 +501,7 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
                     out.push(Finding::new(
                         Rule::BasePrefix,
                         Some(key),
-                        format!("{key}={base:?}: names no image prefix present here: expected \"scratch\", \"\" (base does not conform) or one of {}", present(&grouping.images)),
+                        format!("{key}={}: names no image prefix present here: expected \"scratch\", \"\" (base does not conform) or one of {}", quoted(base), present(&grouping.images)),
                     ));
                 }
             }
@@ -504,7 +514,7 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
                 None => out.push(Finding::new(
                     Rule::VersionSplit,
                     Some(vkey),
-                    format!("{vkey}={version:?}: has no '-': expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1"),
+                    format!("{vkey}={}: has no '-': expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1", quoted(version)),
                 )),
                 Some((c, s)) => {
                     for (got, want, what) in [(content, c, "content-version"), (source, s, "source-version")] {
@@ -512,7 +522,7 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
                             out.push(Finding::new(
                                 Rule::VersionSplit,
                                 Some(k),
-                                format!("{k}={v:?}: version {version:?} splits at its first '-' into {what} {want:?}"),
+                                format!("{k}={}: version {} splits at its first '-' into {what} {}", quoted(v), quoted(version), quoted(want)),
                             ));
                         }
                     }
@@ -523,7 +533,7 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
                     out.push(Finding::new(
                         Rule::PullTag,
                         Some(pkey),
-                        format!("{pkey}={pull:?}: expected a reference ending in :{version} (the version)"),
+                        format!("{pkey}={}: expected a reference ending in :{} (the version)", quoted(pull), excerpt(version)),
                     ));
                 }
             }
@@ -590,13 +600,13 @@ fn oci_rules(input: &Input, prefix: &str, image: &Image, out: &mut Vec<Finding>)
         let own_value = own.map_or("", |(_, v)| v.as_str());
         if value != own_value {
             let what = match own {
-                Some((k, v)) => format!("{k}={v:?}"),
+                Some((k, v)) => format!("{k}={}", quoted(v)),
                 None => format!("{prefix} has no {leaf_name} leaf (the value is a parent's)"),
             };
             out.push(Finding::new(
                 Rule::OciMismatch,
                 Some(&key),
-                format!("{key}={value:?} contradicts the image's own labels: {what}: rebuild, or write {key} with the same value (empty when unknown)"),
+                format!("{key}={} contradicts the image's own labels: {what}: rebuild, or write {key} with the same value (empty when unknown)", quoted(value)),
             ));
         }
     }
@@ -621,7 +631,7 @@ fn oci_rules(input: &Input, prefix: &str, image: &Image, out: &mut Vec<Finding>)
             out.push(Finding::new(
                 Rule::OciMismatch,
                 Some(&base_key),
-                format!("{base_key}={name:?} contradicts {prefix}'s base-prefix {base:?}: it names another parent"),
+                format!("{base_key}={} contradicts {prefix}'s base-prefix {}: it names another parent", quoted(name), quoted(base)),
             ));
         }
     }

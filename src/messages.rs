@@ -33,6 +33,15 @@ pub fn quoted(text: &str) -> String {
     }
 }
 
+/// `text` as it is, or, when longer than [`EXCERPT_CHARS`] characters, its first ones and its
+/// length: `aaaa…… (100000 bytes)` (for names shown unquoted, such as a lint finding's key).
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
+    }
+}
+
 /// [`quoted`] for bytes that may not be UTF-8 (lossily decoded, the length in the original bytes).
 pub fn quoted_bytes(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);

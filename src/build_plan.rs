@@ -101,15 +101,15 @@ pub enum PlanError {
     #[error(transparent)]
     Created(#[from] timestamp::CreatedError),
     // Each cause is part of its message (not a `#[source]`), so that it is printed once.
-    #[error("image {value:?} ({origin}): {error}")]
+    #[error("image {} ({origin}): {error}", crate::messages::quoted(.value))]
     Image {
         value: String,
         origin: String,
         error: crate::reference::RefError,
     },
-    #[error("--label {value:?}: {message}")]
+    #[error("--label {}: {message}", crate::messages::quoted(.value))]
     CliLabel { value: String, message: String },
-    #[error("--annotation {value:?}: {message}")]
+    #[error("--annotation {}: {message}", crate::messages::quoted(.value))]
     CliAnnotation { value: String, message: String },
     #[error("--annotation: the {builder} builder has no manifest annotations (podman has them, and docker with buildx): remove --annotation")]
     AnnotationsUnsupported { builder: &'static str },
@@ -124,7 +124,7 @@ pub enum PlanError {
         line: usize,
         escape: char,
     },
-    #[error("label key {key:?} from {origin}: {error}")]
+    #[error("label key {} from {origin}: {error}", crate::messages::quoted(.key))]
     Key {
         key: String,
         origin: String,
@@ -144,7 +144,7 @@ pub enum PlanError {
         what: String,
         fault: crate::engine::ArgFault,
     },
-    #[error("argument {arg:?} after -- would override ds01-build's own {flag}: {hint}")]
+    #[error("argument {} after -- would override ds01-build's own {flag}: {hint}", crate::messages::quoted(.arg))]
     Passthrough {
         arg: String,
         flag: &'static str,

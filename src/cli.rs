@@ -535,6 +535,40 @@ pub struct ManArgs {
     pub subcommand: Option<String>,
 }
 
+/// clap's usage error (`error: ...`, its details, `Usage: ...`, `For more information ...`) as
+/// the one line ds01-build prints for bad input: the message and its details joined, a long
+/// quoted value capped (see [`crate::messages::quoted`]), then where the usage is shown.
+pub fn usage_error_line(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for line in rendered.lines() {
+        let line = line.trim();
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            parts.push(line.to_string());
+        }
+    }
+    let text = parts.join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    // clap quotes the values it names in '...'.
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('\'') {
+        out.push_str(&rest[..=start]);
+        rest = &rest[start + 1..];
+        let end = rest.find('\'').unwrap_or(rest.len());
+        out.push_str(&crate::messages::excerpt(&rest[..end]));
+        rest = &rest[end..];
+        if let Some(after) = rest.strip_prefix('\'') {
+            out.push('\'');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    format!("{out} (see --help)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,6 +713,21 @@ mod tests {
     #[test]
     fn lint_needs_exactly_one_source() {
         assert!(Cli::try_parse_from(["ds01-build", "lint"]).is_err());
+        let render = |argv: &[&str]| {
+            usage_error_line(&Cli::try_parse_from(argv).unwrap_err().render().to_string())
+        };
+        assert_eq!(
+            render(&["ds01-build", "build", "--format", "xml"]),
+            "invalid value 'xml' for '--format <FORMAT>' [possible values: text, json] (see --help)"
+        );
+        assert_eq!(
+            render(&["ds01-build", "lint"]),
+            "the following required arguments were not provided: \
+             <IMAGE|--container <C>|--dockerfile <F>|--labels <FILE>> (see --help)"
+        );
+        let long = "x".repeat(1000);
+        let line = render(&["ds01-build", "build", "--format", &long]);
+        assert!(line.starts_with(&format!("invalid value '{}… (1000 bytes)' for", "x".repeat(80))), "{line}");
         assert!(Cli::try_parse_from(["ds01-build", "lint", "img", "--container", "c"]).is_err());
         assert!(Cli::try_parse_from(["ds01-build", "lint", "--container", "c"]).is_ok());
     }

@@ -616,7 +616,7 @@ impl Interface {
 
 /// A value that is not one of [`Interface::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a ds01.interface value a creator may write")]
+#[error("{} is not a ds01.interface value a creator may write", crate::messages::quoted(.0))]
 pub struct UnknownInterface(pub String);
 
 impl std::str::FromStr for Interface {

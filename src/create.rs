@@ -148,23 +148,24 @@ fn command(engine: &Engine, plan: &CreatePlan) -> EngineCommand {
 pub enum CreateError {
     #[error("--name is empty: expected letters, digits, '_' or '-', e.g. --name my-project")]
     EmptyName,
-    #[error("--name {name:?} breaks the AIME name rule ^[a-zA-Z0-9_\\-#]+$: use letters, digits, '_', '-'")]
+    #[error("--name {} breaks the AIME name rule ^[a-zA-Z0-9_\\-#]+$: use letters, digits, '_', '-'", crate::messages::quoted(.name))]
     AimeName { name: String },
-    #[error("container name {full:?} breaks Docker's name rule ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$: start with a letter or digit, use letters, digits, '_', '.', '-' (no '#'), at least 2 characters")]
+    #[error("container name {} breaks Docker's name rule ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$: start with a letter or digit, use letters, digits, '_', '.', '-' (no '#'), at least 2 characters", crate::messages::quoted(.full))]
     DockerName { full: String },
     #[error(transparent)]
     BadImage(OperandError),
-    #[error("--owner {owner:?}: only root and the admins named in {} (admins.users, admins.groups) create for another user; {refusal}", crate::config::CONFIG_PATH)]
+    #[error("--owner {}: only root and the admins named in {} (admins.users, admins.groups) create for another user; {refusal}", crate::messages::quoted(.owner), crate::config::CONFIG_PATH)]
     OwnerNotAllowed { owner: String, refusal: String },
     // The cause is in the message (not a `#[source]`) so it is printed once.
-    #[error("--owner {owner:?}: {error}")]
+    #[error("--owner {}: {error}", crate::messages::quoted(.owner))]
     Owner { owner: String, error: IdentityError },
     #[error(
-        "DS01_CONTEXT={value:?} is not a ds01.interface value: expected one of {}",
+        "DS01_CONTEXT={} is not a ds01.interface value: expected one of {}",
+        crate::messages::quoted(.value),
         interface_values()
     )]
     BadContext { value: String },
-    #[error("{flag} {value:?} is not valid for {key}: expected {expected}")]
+    #[error("{flag} {} is not valid for {key}: expected {expected}", crate::messages::quoted(.value))]
     BadValue {
         flag: &'static str,
         key: &'static str,
@@ -172,7 +173,8 @@ pub enum CreateError {
         expected: String,
     },
     #[error(
-        "--set {arg:?} has no '=': write --set KEY=VALUE, e.g. --set ds01.container_type=atomic"
+        "--set {} has no '=': write --set KEY=VALUE, e.g. --set ds01.container_type=atomic",
+        crate::messages::quoted(.arg)
     )]
     SetSyntax { arg: String },
     #[error("--set {key}: {refusal}")]
@@ -180,13 +182,13 @@ pub enum CreateError {
         key: String,
         refusal: container_schema::SetRefusal,
     },
-    #[error("--set {key} given twice ({first:?} and {second:?}): give it once")]
+    #[error("--set {key} given twice ({} and {}): give it once", crate::messages::quoted(.first), crate::messages::quoted(.second))]
     SetTwice {
         key: String,
         first: String,
         second: String,
     },
-    #[error("image {image:?} carries {key}={value:?} (e.g. from docker commit), which no value can neutralise (DS01 readers count containers carrying the key): give the container its own (--gpu-slots, with compat keys on) or rebuild the image without it")]
+    #[error("image {} carries {key}={} (e.g. from docker commit), which no value can neutralise (DS01 readers count containers carrying the key): give the container its own (--gpu-slots, with compat keys on) or rebuild the image without it", crate::messages::quoted(.image), crate::messages::quoted(.value))]
     InheritedPresenceKey {
         image: String,
         key: &'static str,

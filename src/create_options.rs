@@ -13,9 +13,9 @@ pub use crate::passthrough_files::{Item, PassthroughFiles};
 /// What is wrong with the passthrough arguments.
 #[derive(Debug, Error)]
 pub enum PassthroughError {
-    #[error("passthrough argument {arg:?} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
+    #[error("passthrough argument {} sets label {}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)", crate::messages::quoted(.arg), crate::messages::quoted(.key))]
     ForgedLabel { arg: String, key: String },
-    #[error("passthrough --label-file {file}:{line} sets label {key:?}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)")]
+    #[error("passthrough --label-file {file}:{line} sets label {}: ds01.* and aime.mlc* labels are written only by ds01-build create itself (use its flags)", crate::messages::quoted(.key))]
     ForgedLabelInFile {
         file: String,
         line: usize,
@@ -23,22 +23,22 @@ pub enum PassthroughError {
     },
     #[error("cannot read passthrough --label-file {file}: {error}")]
     LabelFile { file: String, error: String },
-    #[error("passthrough argument {arg:?} sets the container name: use --name NAME (and --exact-name) instead")]
+    #[error("passthrough argument {} sets the container name: use --name NAME (and --exact-name) instead", crate::messages::quoted(.arg))]
     PassthroughName { arg: String },
     #[error("passthrough option {flag} has no value: give it one, e.g. {flag}=VALUE")]
     MissingValue { flag: String },
-    #[error("passthrough {arg:?} would be a second IMAGE (IMAGE {image:?} is already given before --): give the image and its command once, after the docker options: ds01-build create [FLAGS] -- [OPTIONS...] IMAGE [COMMAND] [ARG...]")]
+    #[error("passthrough {} would be a second IMAGE (IMAGE {} is already given before --): give the image and its command once, after the docker options: ds01-build create [FLAGS] -- [OPTIONS...] IMAGE [COMMAND] [ARG...]", crate::messages::quoted(.arg), crate::messages::quoted(.image))]
     ImageTwice { image: String, arg: String },
     #[error("no IMAGE: write ds01-build create [FLAGS] -- [DOCKER_CREATE_OPTIONS...] IMAGE [COMMAND] [ARG...]")]
     NoImage,
-    #[error("passthrough argument {arg:?} names {user:?}'s home as {key}, which DS01 readers take as the owner: as {owner} use a path under your own home /home/{owner}/")]
+    #[error("passthrough argument {} names {}'s home as {key}, which DS01 readers take as the owner: as {owner} use a path under your own home /home/{owner}/", crate::messages::quoted(.arg), crate::messages::quoted(.user))]
     ForeignHome {
         arg: String,
         key: String,
         user: String,
         owner: String,
     },
-    #[error("passthrough --label-file {file}:{line} names {user:?}'s home as {key}, which DS01 readers take as the owner: as {owner} use a path under your own home /home/{owner}/")]
+    #[error("passthrough --label-file {file}:{line} names {}'s home as {key}, which DS01 readers take as the owner: as {owner} use a path under your own home /home/{owner}/", crate::messages::quoted(.user))]
     ForeignHomeInFile {
         file: String,
         line: usize,
@@ -46,9 +46,9 @@ pub enum PassthroughError {
         user: String,
         owner: String,
     },
-    #[error("passthrough option {flag} is unknown to ds01-build and followed by {next:?}: write {flag}=VALUE (or {flag}=true)")]
+    #[error("passthrough option {flag} is unknown to ds01-build and followed by {}: write {flag}=VALUE (or {flag}=true)", crate::messages::quoted(.next))]
     AmbiguousOption { flag: String, next: String },
-    #[error("passthrough argument {arg:?}: unknown short option -{letter}: use its long --form")]
+    #[error("passthrough argument {}: unknown short option -{letter}: use its long --form", crate::messages::quoted(.arg))]
     UnknownShort { arg: String, letter: char },
 }
 

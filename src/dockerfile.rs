@@ -17,7 +17,8 @@ pub fn strip_bom(text: &str) -> &str {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectiveError {
     #[error(
-        "line {line}: invalid escape token {value:?}: the escape parser directive takes ` or \\"
+        "line {line}: invalid escape token {}: the escape parser directive takes ` or \\",
+        crate::messages::quoted(.value)
     )]
     BadEscape { line: usize, value: String },
     #[error("line {line}: only one {name} parser directive can be used")]

@@ -410,7 +410,7 @@ pub struct BuilderChoice {
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum BuilderError {
-    #[error("{BUILDKIT_ENV}={value:?}: expected a boolean as the docker CLI reads it (1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)")]
+    #[error("{BUILDKIT_ENV}={}: expected a boolean as the docker CLI reads it (1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)", crate::messages::quoted(.value))]
     BadEnv { value: String },
     #[error("{BUILDKIT_ENV}={value} asks {program} (docker CLI {version}) for BuildKit, which it only builds through the buildx plugin, and no docker-buildx is installed (~/.docker/cli-plugins, /usr/local/lib, /usr/local/libexec, /usr/lib, /usr/libexec: docker/cli-plugins): install docker-buildx, or set {BUILDKIT_ENV}=0 for the legacy builder (a docker CLI before 23, such as Debian's /usr/bin/docker 20.10, builds with BuildKit without buildx)")]
     BuildxMissing {

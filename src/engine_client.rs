@@ -175,14 +175,14 @@ fn docker_route(context: Option<&str>, s: &Surroundings) -> Route {
         })
         .next();
     let Some((folder, json)) = meta else {
-        return cli(format!("context {name:?} not found in {}", dir.display()));
+        return cli(format!("context {} not found in {}", crate::messages::quoted(&name), dir.display()));
     };
     let tls = dir
         .join("contexts")
         .join("tls")
         .join(folder.file_name().unwrap_or_default());
     if (s.exists)(&tls) || json["Endpoints"]["docker"]["SkipTLSVerify"] == true {
-        return cli(format!("context {name:?} uses TLS"));
+        return cli(format!("context {} uses TLS", crate::messages::quoted(&name)));
     }
     match json["Endpoints"]["docker"]["Host"].as_str() {
         Some(host) => parse_host(host, &source),
@@ -196,7 +196,7 @@ fn podman_route(context: Option<&str>, s: &Surroundings) -> Route {
         .map(str::to_string)
         .or_else(|| var("CONTAINER_CONNECTION"))
     {
-        return cli(format!("podman connection {c:?}"));
+        return cli(format!("podman connection {}", crate::messages::quoted(&c)));
     }
     if let Some(host) = var("CONTAINER_HOST") {
         return parse_host(&host, "CONTAINER_HOST");

@@ -39,7 +39,7 @@ pub fn history_args(image: &str) -> Vec<String> {
 #[derive(Debug, Error)]
 pub enum HistoryError {
     // The parser's error is part of the message (not a `#[source]`), so that it is printed once.
-    #[error("history line {line} is not a JSON string ({error}): {text:?}; expected the output of `history --format '{HISTORY_FORMAT}'`")]
+    #[error("history line {line} is not a JSON string ({error}): {}; expected the output of `history --format '{HISTORY_FORMAT}'`", crate::messages::quoted(.text))]
     BadLine {
         line: usize,
         text: String,

@@ -26,7 +26,7 @@ pub struct Identity {
 pub enum IdentityError {
     #[error("no passwd entry for uid {uid}: cannot tell who is invoking ds01-build")]
     UnknownUid { uid: u32 },
-    #[error("no passwd entry for user {name:?}: expected an existing login name")]
+    #[error("no passwd entry for user {}: expected an existing login name", crate::messages::quoted(.name))]
     UnknownUser { name: String },
     #[error("passwd lookup for {what} failed: {reason}")]
     Lookup { what: String, reason: String },
@@ -294,7 +294,7 @@ pub fn passwd_lookup(query: Query<'_>) -> Result<Option<Identity>, IdentityError
     let found = found.map_err(|errno| IdentityError::Lookup {
         what: match query {
             Query::Uid(uid) => format!("uid {uid}"),
-            Query::Name(name) => format!("user {name:?}"),
+            Query::Name(name) => format!("user {}", crate::messages::quoted(&name)),
         },
         reason: errno.desc().to_string(),
     })?;

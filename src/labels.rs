@@ -24,7 +24,7 @@ pub enum KeyError {
     Whitespace(String),
     #[error("label key {} {what}, which `--label KEY=VALUE` and a Dockerfile LABEL cannot carry: keys are like com.example.vendor", crate::messages::quoted(.key))]
     Unwritable { key: String, what: &'static str },
-    #[error("label key {key:?} is in the reserved {prefix:?} namespace: use your own reverse-domain prefix")]
+    #[error("label key {} is in the reserved {} namespace: use your own reverse-domain prefix", crate::messages::quoted(.key), crate::messages::quoted(.prefix))]
     Reserved { key: String, prefix: &'static str },
 }
 
@@ -101,7 +101,8 @@ pub fn reserved_prefix(key: &str) -> Option<&'static str> {
 pub fn parse_key_value(arg: &str) -> Result<(String, String), String> {
     let Some((key, value)) = arg.split_once('=') else {
         return Err(format!(
-            "label {arg:?} has no '=': expected KEY=VALUE, e.g. com.example.rating=10"
+            "label {} has no '=': expected KEY=VALUE, e.g. com.example.rating=10",
+            crate::messages::quoted(arg)
         ));
     };
     check_writable_key(key).map_err(|e| e.to_string())?;
@@ -147,9 +148,9 @@ pub fn parse_label_lines(text: &str) -> Vec<LabelLine<'_>> {
 pub enum LabelFileError {
     #[error("not a JSON object of string values ({0}): expected {{\"key\": \"value\", ...}} or KEY=VALUE lines")]
     Json(serde_json::Error),
-    #[error("line {line}: {text:?} has no '=': expected KEY=VALUE (blank lines and # comments are skipped)")]
+    #[error("line {line}: {} has no '=': expected KEY=VALUE (blank lines and # comments are skipped)", crate::messages::quoted(.text))]
     NoEquals { line: usize, text: String },
-    #[error("line {line}: empty key in {text:?}: expected KEY=VALUE")]
+    #[error("line {line}: empty key in {}: expected KEY=VALUE", crate::messages::quoted(.text))]
     EmptyKey { line: usize, text: String },
 }
 

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, Parser as _};
 use ds01_build::{cli, commands};
 
 fn main() -> ExitCode {
@@ -17,7 +17,19 @@ fn main() -> ExitCode {
     {
         clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
     }
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version: printed on stdout, exit 0.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // A usage error is bad input like any other: one line, exit 2.
+        Err(e) => {
+            ds01_build::say!(
+                "ds01-build: error: {}",
+                cli::usage_error_line(&e.render().to_string())
+            );
+            return ExitCode::from(2);
+        }
+    };
     match commands::run(cli) {
         Ok(code) => exit_code(code),
         Err(err) if commands::is_stdout_closed(&err) => ExitCode::SUCCESS,

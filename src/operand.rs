@@ -59,7 +59,7 @@ impl Fault {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{} {value:?} {}: expected {}: not empty, no whitespace, not starting with '-'", .what.as_str(), .fault.describe(), .what.expected())]
+#[error("{} {} {}: expected {}: not empty, no whitespace, not starting with '-'", .what.as_str(), crate::messages::quoted(.value), .fault.describe(), .what.expected())]
 pub struct OperandError {
     pub what: Operand,
     pub value: String,

@@ -120,7 +120,7 @@ pub enum ProfileError {
     /// TOML syntax, an unknown key or a wrong type.
     #[error("{at}: {message}")]
     Toml { at: Location, message: String },
-    #[error("{at}: {key} = {value:?}: {problem}")]
+    #[error("{at}: {key} = {}: {problem}", crate::messages::quoted(.value))]
     Placeholder {
         at: Location,
         key: String,
@@ -141,13 +141,13 @@ pub enum ProfileError {
         key: String,
         fault: crate::labels::KeyFault,
     },
-    #[error("{at}: build-args = {value:?} cannot be split into words: {message}")]
+    #[error("{at}: build-args = {} cannot be split into words: {message}", crate::messages::quoted(.value))]
     BuildArgs {
         at: Location,
         value: String,
         message: String,
     },
-    #[error("{at}: {key} = {value:?} is invalid: expected {expected}")]
+    #[error("{at}: {key} = {} is invalid: expected {expected}", crate::messages::quoted(.value))]
     BadValue {
         at: Location,
         key: &'static str,
@@ -160,7 +160,7 @@ pub enum ProfileError {
     TooDeep { at: Location, first: PathBuf },
     #[error("{}: no image set (in it or the profiles it extends: {}): add image = \"owner/name\"", .path.display(), join_paths(.chain))]
     MissingImage { path: PathBuf, chain: Vec<PathBuf> },
-    #[error("{at}: base-profile {name:?} is this profile itself: name the parent image's profile")]
+    #[error("{at}: base-profile {} is this profile itself: name the parent image's profile", crate::messages::quoted(.name))]
     SelfBase { at: Location, name: String },
 }
 
@@ -179,8 +179,8 @@ fn not_found(
     available: &[String],
 ) -> String {
     let head = match referrer {
-        Some(at) => format!("{at}: profile {what:?} not found"),
-        None => format!("profile {what:?} not found"),
+        Some(at) => format!("{at}: profile {} not found", crate::messages::quoted(&what)),
+        None => format!("profile {} not found", crate::messages::quoted(&what)),
     };
     let dir = tried
         .parent()

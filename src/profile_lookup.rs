@@ -115,7 +115,8 @@ fn not_found(
         format!("available {}", per_dir.join("; "))
     };
     format!(
-        "profile {name:?} not found: tried {} ({avail}); name a file, or use --profiles DIR or {PROFILES_ENV}",
+        "profile {} not found: tried {} ({avail}); name a file, or use --profiles DIR or {PROFILES_ENV}",
+        crate::messages::quoted(name),
         places.join(", ")
     )
 }

@@ -52,27 +52,28 @@ pub struct ImageRef {
 pub enum RefError {
     #[error("image reference is empty: expected owner/name or REGISTRY/PATH, e.g. jefferys/ubu-lts or ghcr.io/org/app")]
     Empty,
-    #[error("image reference {0:?} contains whitespace: expected owner/name or REGISTRY/PATH, e.g. jefferys/ubu-lts")]
+    #[error("image reference {} contains whitespace: expected owner/name or REGISTRY/PATH, e.g. jefferys/ubu-lts", crate::messages::quoted(.0))]
     Whitespace(String),
-    #[error("image reference {value:?} includes the tag {tag:?}: give it without a tag (the tag comes from TAG), e.g. {without:?}")]
+    #[error("image reference {} includes the tag {}: give it without a tag (the tag comes from TAG), e.g. {}", crate::messages::quoted(.value), crate::messages::quoted(.tag), crate::messages::quoted(.without))]
     HasTag {
         value: String,
         tag: String,
         without: String,
     },
-    #[error("image reference {value:?} includes a digest: give it without @DIGEST (the tag comes from TAG), e.g. {without:?}")]
+    #[error("image reference {} includes a digest: give it without @DIGEST (the tag comes from TAG), e.g. {}", crate::messages::quoted(.value), crate::messages::quoted(.without))]
     HasDigest { value: String, without: String },
     #[error(
-        "image reference {0:?} is a URL: give REGISTRY/PATH without a scheme, e.g. ghcr.io/org/app"
+        "image reference {} is a URL: give REGISTRY/PATH without a scheme, e.g. ghcr.io/org/app",
+        crate::messages::quoted(.0)
     )]
     Url(String),
-    #[error("image reference {0:?} has an empty path component: expected owner/name or REGISTRY/PATH with no leading, trailing or double /, e.g. jefferys/ubu-lts")]
+    #[error("image reference {} has an empty path component: expected owner/name or REGISTRY/PATH with no leading, trailing or double /, e.g. jefferys/ubu-lts", crate::messages::quoted(.0))]
     EmptyComponent(String),
-    #[error("image reference {value:?} has an invalid path component {component:?}: use lowercase letters and digits, separated by single . _ __ or -")]
+    #[error("image reference {} has an invalid path component {}: use lowercase letters and digits, separated by single . _ __ or -", crate::messages::quoted(.value), crate::messages::quoted(.component))]
     BadComponent { value: String, component: String },
-    #[error("image reference {value:?} has an invalid registry {registry:?}: expected HOST or HOST:PORT, e.g. ghcr.io or localhost:5000")]
+    #[error("image reference {} has an invalid registry {}: expected HOST or HOST:PORT, e.g. ghcr.io or localhost:5000", crate::messages::quoted(.value), crate::messages::quoted(.registry))]
     BadRegistry { value: String, registry: String },
-    #[error("image reference {0:?} is longer than 255 characters: use a shorter REGISTRY/PATH, e.g. owner/name")]
+    #[error("image reference {} is longer than 255 characters: use a shorter REGISTRY/PATH, e.g. owner/name", crate::messages::quoted(.0))]
     TooLong(String),
 }
 

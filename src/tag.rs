@@ -28,15 +28,15 @@ pub struct Tag {
 pub enum TagError {
     #[error("TAG is empty: expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1")]
     Empty,
-    #[error("TAG {0:?} contains whitespace: expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1")]
+    #[error("TAG {} contains whitespace: expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1", crate::messages::quoted(.0))]
     Whitespace(String),
-    #[error("TAG {0:?} has no \"-\": expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1")]
+    #[error("TAG {} has no \"-\": expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1", crate::messages::quoted(.0))]
     NoDash(String),
-    #[error("TAG {0:?} has an empty content part before the first \"-\": expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1")]
+    #[error("TAG {} has an empty content part before the first \"-\": expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1", crate::messages::quoted(.0))]
     EmptyContent(String),
-    #[error("TAG {0:?} has an empty source part after the first \"-\": expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1")]
+    #[error("TAG {} has an empty source part after the first \"-\": expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1", crate::messages::quoted(.0))]
     EmptySource(String),
-    #[error("TAG {tag:?} is not a valid docker tag ({reason}): use 1 to 128 characters from A-Z a-z 0-9 _ . -, not starting with . or -")]
+    #[error("TAG {} is not a valid docker tag ({reason}): use 1 to 128 characters from A-Z a-z 0-9 _ . -, not starting with . or -", crate::messages::quoted(.tag))]
     InvalidDockerTag { tag: String, reason: &'static str },
     #[error("cannot read TAG file {}: {message}", path.display())]
     Read { path: PathBuf, message: String },

@@ -42,9 +42,9 @@ pub struct CommitTime {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CreatedError {
-    #[error("created value {0:?} is not valid: expected auto, now, commit, or an RFC 3339 timestamp like 2020-09-12T00:23:06-04:00")]
+    #[error("created value {} is not valid: expected auto, now, commit, or an RFC 3339 timestamp like 2020-09-12T00:23:06-04:00", crate::messages::quoted(.0))]
     InvalidSpec(String),
-    #[error("SOURCE_DATE_EPOCH={value:?} is malformed ({reason}): expected decimal integer seconds since 1970-01-01 UTC, e.g. 1599884586, or unset it")]
+    #[error("SOURCE_DATE_EPOCH={} is malformed ({reason}): expected decimal integer seconds since 1970-01-01 UTC, e.g. 1599884586, or unset it", crate::messages::quoted(.value))]
     SourceDateEpoch { value: String, reason: &'static str },
     #[error("created = commit, but there is no commit (not a git repository, or HEAD has no commit yet): use --created now, auto, or an RFC 3339 timestamp")]
     NoCommit,

@@ -83,8 +83,8 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
             let err = anyhow::Error::new(err);
             return Err(if conflict {
                 err.context(format!(
-                    "a container named {:?} already exists and was left untouched: choose another --name",
-                    plan.name
+                    "a container named {} already exists and was left untouched: choose another --name",
+                    crate::messages::quoted(&plan.name)
                 ))
             } else {
                 err
@@ -195,9 +195,9 @@ fn neutralise_image_labels(ctx: &Context, plan: CreatePlan) -> Result<CreatePlan
         return Err(Interrupted {
             code: 128 + caught.first,
             message: format!(
-                "interrupted by {} while reading image {:?}'s labels: no container {} was created",
+                "interrupted by {} while reading image {}'s labels: no container {} was created",
                 caught.name(),
-                plan.image,
+                crate::messages::quoted(&plan.image),
                 plan.name
             ),
         }
@@ -205,8 +205,8 @@ fn neutralise_image_labels(ctx: &Context, plan: CreatePlan) -> Result<CreatePlan
     }
     if captured.code != 0 {
         return Err(anyhow::Error::new(command.failure(captured)).context(format!(
-            "create reads image {:?}'s labels before creating (its ds01.* runtime labels must not reach the container): pull or build it first",
-            plan.image
+            "create reads image {}'s labels before creating (its ds01.* runtime labels must not reach the container): pull or build it first",
+            crate::messages::quoted(&plan.image)
         )));
     }
     let image = queries::parse_one_image(&captured.stdout)

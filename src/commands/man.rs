@@ -24,7 +24,8 @@ pub fn run(_ctx: &Context, args: ManArgs) -> Result<i32> {
                 .filter(|_| names.contains(&name.as_str()))
             else {
                 bail!(
-                    "man: no subcommand {name:?}: valid are {}",
+                    "man: no subcommand {}: valid are {}",
+                    crate::messages::quoted(name),
                     names.join(", ")
                 );
             };

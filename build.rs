@@ -3,6 +3,8 @@
 //! edit). Outside a checkout (a source tarball) or without git it is the package version alone.
 //! Reruns only when HEAD or the branch it points to moves.
 
+#![allow(clippy::print_stdout)] // cargo reads a build script's stdout
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -756,7 +756,9 @@ pub fn render_command(plan: &BuildPlan) -> String {
 
 /// Read the image ID the engine wrote (whitespace stripped).
 pub fn read_iidfile(path: &Path) -> std::io::Result<String> {
-    Ok(std::fs::read_to_string(path)?.trim().to_string())
+    Ok(crate::caller_file::read_own_to_string(path)?
+        .trim()
+        .to_string())
 }
 
 #[cfg(test)]

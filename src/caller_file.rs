@@ -8,7 +8,9 @@
 //! closed to a setgid copy. The open is non-blocking, so a FIFO is refused at once instead of
 //! blocking (and its writer cannot feed the check one text and the engine another), and nothing
 //! but a regular file is read. The ids are process-wide state, which is why this lives in one
-//! place: every caller-named read goes through [`read`].
+//! place: every caller-named read goes through [`read`]. The files ds01-build reads with its own
+//! ids (the configuration, the docker CLI's config and context files, the policy's group files,
+//! the image ID file) go through [`read_own`]: the same checks, the same cap.
 
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -76,7 +78,21 @@ pub fn install(privilege: &Privilege) {
 /// Read a caller-named file: the bytes, or an error that says what is wrong with it (to be shown
 /// after the file's name).
 pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
-    let file = open_as_invoker(path)?;
+    read_opened(open_as_invoker(path)?)
+}
+
+/// [`read`] with the process's own ids (for files that are not the caller's to name).
+pub fn read_own(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_opened(open(path)?)
+}
+
+/// [`read_own`], as UTF-8.
+pub fn read_own_to_string(path: &Path) -> std::io::Result<String> {
+    utf8(read_own(path)?)
+}
+
+/// A regular file's bytes, at most [`MAX_BYTES`].
+fn read_opened(file: std::fs::File) -> std::io::Result<Vec<u8>> {
     let meta = file.metadata()?;
     let kind = meta.file_type();
     if !kind.is_file() {
@@ -109,7 +125,11 @@ pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// [`read`], as UTF-8.
 pub fn read_to_string(path: &Path) -> std::io::Result<String> {
-    String::from_utf8(read(path)?).map_err(|e| {
+    utf8(read(path)?)
+}
+
+fn utf8(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
         std::io::Error::new(
@@ -215,6 +235,9 @@ mod tests {
         assert!(e.contains("(a directory)"), "{e}");
         let e = read(Path::new("/dev/zero")).unwrap_err().to_string();
         assert!(e.contains("(a device)"), "{e}");
+        for path in [fifo.as_path(), dir.path(), Path::new("/dev/zero")] {
+            assert!(read_own(path).is_err(), "{}", path.display());
+        }
     }
 
     #[test]

@@ -23,8 +23,6 @@ pub const CONFIG_PATH: &str = "/etc/ds01-build/config.toml";
 /// Environment variable naming another configuration file; ignored with privileges.
 pub const CONFIG_ENV: &str = "DS01_BUILD_CONFIG";
 
-/// The largest configuration file read.
-const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// The file's contents.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -253,7 +251,6 @@ pub fn config_path(elevated: bool, env_value: Option<&str>) -> PathBuf {
 
 /// Read the configuration at `path`: `None` when there is no file.
 pub fn load(path: &Path) -> Result<Option<Loaded>, ConfigError> {
-    use std::io::Read;
     let file = path.display().to_string();
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -269,26 +266,12 @@ pub fn load(path: &Path) -> Result<Option<Loaded>, ConfigError> {
         file: file.clone(),
         why,
     })?;
-    let read_error = |e: std::io::Error| ConfigError::Read {
-        file: file.clone(),
-        error: e.to_string(),
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(&canonical)
-        .map_err(read_error)?
-        .take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(ConfigError::Read {
-            file,
-            error: "over the 1 MiB limit".into(),
-        });
-    }
-    let text = String::from_utf8(bytes).map_err(|_| ConfigError::Read {
-        file: file.clone(),
-        error: "not UTF-8".into(),
-    })?;
+    // A regular file of at most 1 MiB (caller_file::MAX_BYTES), opened without blocking.
+    let text =
+        crate::caller_file::read_own_to_string(&canonical).map_err(|e| ConfigError::Read {
+            file: file.clone(),
+            error: e.to_string(),
+        })?;
     let config = parse(&text).map_err(|(line, message)| ConfigError::Parse {
         file: file.clone(),
         line,

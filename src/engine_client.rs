@@ -230,7 +230,7 @@ pub fn route_for(engine: &Engine) -> Route {
         Some(env) => env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()),
         None => std::env::var(k).ok(),
     };
-    let read = |p: &Path| std::fs::read_to_string(p).ok();
+    let read = |p: &Path| crate::caller_file::read_own_to_string(p).ok();
     let list_dir = |p: &Path| {
         std::fs::read_dir(p)
             .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())

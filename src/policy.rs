@@ -638,7 +638,7 @@ pub fn group_from_members(cgroup: &CgroupParentConfig, user: &str) -> String {
         else {
             continue;
         };
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        let Ok(text) = crate::caller_file::read_own_to_string(&file) else {
             continue;
         };
         let listed = text

@@ -2,6 +2,8 @@
 //! `DS01_BUILD_ENGINE` to choose) and podman; a missing engine ends the run with one message, unless
 //! `DS01_BUILD_E2E=skip`, and then the run reports how many engine tests were skipped.
 
+#![allow(clippy::print_stderr)] // a test says why it skips
+
 mod deployment;
 mod support;
 

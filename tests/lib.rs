@@ -7,6 +7,7 @@
 mod deployment;
 mod support;
 
+mod bad_input;
 mod build;
 mod builders;
 mod cli;

@@ -22,8 +22,8 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
     // engine, and the command then ends normally (removing the directory), 128 + the signal.
     let signals = SignalScope::catch();
     let iid = IidFile::new(args.dry_run)?;
-    // Opened first (appending, nothing written yet), so an unwritable file fails before anything
-    // is read or built.
+    // Checked first (an existing file opened for appending, else its directory writable; nothing
+    // is created or written yet), so an unwritable file fails before anything is read or built.
     let github_output = match args.dry_run {
         true => None,
         false => open_github_output()?,
@@ -123,23 +123,34 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
 /// The file GitHub Actions reads step outputs from.
 const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
 
-/// `$GITHUB_OUTPUT`, opened for appending, when it is set.
-fn open_github_output() -> Result<Option<(PathBuf, std::fs::File)>> {
+/// `$GITHUB_OUTPUT`, when it is set: opened for appending when it exists (nothing written), else
+/// `None` once its directory is found writable (the file is created only when the build is done,
+/// so a refused build leaves none).
+fn open_github_output() -> Result<Option<(PathBuf, Option<std::fs::File>)>> {
     let Some(path) = std::env::var_os(GITHUB_OUTPUT).filter(|f| !f.is_empty()) else {
         return Ok(None);
     };
     let path = PathBuf::from(path);
-    let file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {GITHUB_OUTPUT} file {}", path.display()))?;
-    Ok(Some((path, file)))
+    let cannot = || format!("cannot open {GITHUB_OUTPUT} file {}", path.display());
+    match std::fs::OpenOptions::new().append(true).open(&path) {
+        Ok(file) => Ok(Some((path, Some(file)))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK)
+                .map_err(std::io::Error::from)
+                .with_context(|| format!("{}: its directory {} is not writable", cannot(), dir.display()))?;
+            Ok(Some((path, None)))
+        }
+        Err(e) => Err(e).with_context(cannot),
+    }
 }
 
 fn write_github_outputs(
     path: &Path,
-    mut out: std::fs::File,
+    out: Option<std::fs::File>,
     id: &str,
     plan: &BuildPlan,
     inputs: &PlanInputs,
@@ -151,8 +162,16 @@ fn write_github_outputs(
         version: &inputs.tag.full,
         revision: inputs.revision.as_deref(),
     });
-    out.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {GITHUB_OUTPUT} file {}", path.display()))
+    let cannot = || format!("cannot write {GITHUB_OUTPUT} file {}", path.display());
+    let mut out = match out {
+        Some(file) => file,
+        None => std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .with_context(cannot)?,
+    };
+    out.write_all(text.as_bytes()).with_context(cannot)
 }
 
 /// Where the engine writes the image ID. A real build uses a file inside a fresh private directory

@@ -727,7 +727,13 @@ mod tests {
         );
         let long = "x".repeat(1000);
         let line = render(&["ds01-build", "build", "--format", &long]);
-        assert!(line.starts_with(&format!("invalid value '{}… (1000 bytes)' for", "x".repeat(80))), "{line}");
+        assert!(
+            line.starts_with(&format!(
+                "invalid value '{}… (1000 bytes)' for",
+                "x".repeat(80)
+            )),
+            "{line}"
+        );
         assert!(Cli::try_parse_from(["ds01-build", "lint", "img", "--container", "c"]).is_err());
         assert!(Cli::try_parse_from(["ds01-build", "lint", "--container", "c"]).is_ok());
     }

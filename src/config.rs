@@ -23,7 +23,6 @@ pub const CONFIG_PATH: &str = "/etc/ds01-build/config.toml";
 /// Environment variable naming another configuration file; ignored with privileges.
 pub const CONFIG_ENV: &str = "DS01_BUILD_CONFIG";
 
-
 /// The file's contents.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -175,14 +175,21 @@ fn docker_route(context: Option<&str>, s: &Surroundings) -> Route {
         })
         .next();
     let Some((folder, json)) = meta else {
-        return cli(format!("context {} not found in {}", crate::messages::quoted(&name), dir.display()));
+        return cli(format!(
+            "context {} not found in {}",
+            crate::messages::quoted(&name),
+            dir.display()
+        ));
     };
     let tls = dir
         .join("contexts")
         .join("tls")
         .join(folder.file_name().unwrap_or_default());
     if (s.exists)(&tls) || json["Endpoints"]["docker"]["SkipTLSVerify"] == true {
-        return cli(format!("context {} uses TLS", crate::messages::quoted(&name)));
+        return cli(format!(
+            "context {} uses TLS",
+            crate::messages::quoted(&name)
+        ));
     }
     match json["Endpoints"]["docker"]["Host"].as_str() {
         Some(host) => parse_host(host, &source),

@@ -17,9 +17,9 @@ use crate::image_schema::{
     group, is_schema_key, oci_name, split_schema_key, Image, BASE_PREFIX, LABEL_SCHEMA_VERSION,
     OCI_BASE_NAME, OCI_FROM_LEAVES, OCI_PREFIX, SCHEMA_NAMESPACE, SCRATCH,
 };
-use crate::messages::{excerpt, quoted, EXCERPT_CHARS};
 use crate::labels::{key_rule_violations, reserved_prefix, KeyRule, Labels};
 use crate::lineage::reconstruct;
+use crate::messages::{excerpt, quoted, EXCERPT_CHARS};
 
 /// A lint rule: id, name and what it checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -453,7 +453,10 @@ fn image_value_rules(input: &Input, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 Rule::Url,
                 Some(key),
-                format!("{key}={}: expected an http(s) URL, e.g. https://example.com/x (or empty)", quoted(value)),
+                format!(
+                    "{key}={}: expected an http(s) URL, e.g. https://example.com/x (or empty)",
+                    quoted(value)
+                ),
             ));
         }
         if (is_leaf(&SPDX_LEAVES) || oci == Some(OCI_SPDX_NAME)) && !is_spdx_expression(value) {
@@ -514,15 +517,26 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
                 None => out.push(Finding::new(
                     Rule::VersionSplit,
                     Some(vkey),
-                    format!("{vkey}={}: has no '-': expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1", quoted(version)),
+                    format!(
+                        "{vkey}={}: has no '-': expected CONTENT-SOURCE, e.g. 20.04.01-0.0.1",
+                        quoted(version)
+                    ),
                 )),
                 Some((c, s)) => {
-                    for (got, want, what) in [(content, c, "content-version"), (source, s, "source-version")] {
+                    for (got, want, what) in [
+                        (content, c, "content-version"),
+                        (source, s, "source-version"),
+                    ] {
                         if let Some((k, v)) = got.filter(|(_, v)| v.as_str() != want) {
                             out.push(Finding::new(
                                 Rule::VersionSplit,
                                 Some(k),
-                                format!("{k}={}: version {} splits at its first '-' into {what} {}", quoted(v), quoted(version), quoted(want)),
+                                format!(
+                                    "{k}={}: version {} splits at its first '-' into {what} {}",
+                                    quoted(v),
+                                    quoted(version),
+                                    quoted(want)
+                                ),
                             ));
                         }
                     }
@@ -533,7 +547,11 @@ fn heritable_rules(input: &Input, out: &mut Vec<Finding>) {
                     out.push(Finding::new(
                         Rule::PullTag,
                         Some(pkey),
-                        format!("{pkey}={}: expected a reference ending in :{} (the version)", quoted(pull), excerpt(version)),
+                        format!(
+                            "{pkey}={}: expected a reference ending in :{} (the version)",
+                            quoted(pull),
+                            excerpt(version)
+                        ),
                     ));
                 }
             }
@@ -631,7 +649,11 @@ fn oci_rules(input: &Input, prefix: &str, image: &Image, out: &mut Vec<Finding>)
             out.push(Finding::new(
                 Rule::OciMismatch,
                 Some(&base_key),
-                format!("{base_key}={} contradicts {prefix}'s base-prefix {}: it names another parent", quoted(name), quoted(base)),
+                format!(
+                    "{base_key}={} contradicts {prefix}'s base-prefix {}: it names another parent",
+                    quoted(name),
+                    quoted(base)
+                ),
             ));
         }
     }

@@ -245,8 +245,14 @@ pub fn read_image(engine: &Engine, image: &str) -> Result<(Inspected, Vec<Histor
             text.join().expect("the history thread does not panic"),
         )
     });
-    let inspected = inspected.with_context(|| format!("cannot inspect image {}", crate::messages::quoted(image)))?;
-    let text = text.with_context(|| format!("cannot read the history of image {}", crate::messages::quoted(image)))?;
+    let inspected = inspected
+        .with_context(|| format!("cannot inspect image {}", crate::messages::quoted(image)))?;
+    let text = text.with_context(|| {
+        format!(
+            "cannot read the history of image {}",
+            crate::messages::quoted(image)
+        )
+    })?;
     let history = parse_history(&text)?;
     Ok((inspected, history))
 }

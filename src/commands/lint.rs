@@ -43,7 +43,12 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
             std::slice::from_ref(container),
         )
         .and_then(Inspection::into_one)
-        .with_context(|| format!("cannot inspect container {}", crate::messages::quoted(&container)))
+        .with_context(|| {
+            format!(
+                "cannot inspect container {}",
+                crate::messages::quoted(&container)
+            )
+        })
         .map_err(LintSourceError)?;
         let input = Input {
             labels: inspected.labels,

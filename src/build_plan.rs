@@ -860,7 +860,7 @@ mod tests {
                 .unwrap();
         }
         let too_long = format!("{fits}v");
-        let mut msg = |mutate: &dyn Fn(&mut PlanInputs)| {
+        let msg = |mutate: &dyn Fn(&mut PlanInputs)| {
             let mut i = inputs();
             mutate(&mut i);
             let e = check_arguments(&i).unwrap_err().to_string();

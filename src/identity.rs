@@ -294,7 +294,7 @@ pub fn passwd_lookup(query: Query<'_>) -> Result<Option<Identity>, IdentityError
     let found = found.map_err(|errno| IdentityError::Lookup {
         what: match query {
             Query::Uid(uid) => format!("uid {uid}"),
-            Query::Name(name) => format!("user {}", crate::messages::quoted(&name)),
+            Query::Name(name) => format!("user {}", crate::messages::quoted(name)),
         },
         reason: errno.desc().to_string(),
     })?;

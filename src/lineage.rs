@@ -103,7 +103,7 @@ impl fmt::Display for Problem {
 fn quoted(values: &[String]) -> String {
     values
         .iter()
-        .map(|v| format!("{}", crate::messages::quoted(&v)))
+        .map(|v| crate::messages::quoted(v))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -102,7 +102,7 @@ mod tests {
         }
         let mut source = err.source();
         while let Some(s) = source {
-            assert!(!line.matches(&s.to_string()).nth(1).is_some(), "{line}");
+            assert!(line.matches(&s.to_string()).nth(1).is_none(), "{line}");
             source = s.source();
         }
     }

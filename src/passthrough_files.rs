@@ -99,7 +99,7 @@ fn check_key(option: &'static str, file: &str, line: usize, key: &str) -> Result
     let problem = if key.is_empty() {
         "empty key".to_string()
     } else if key.chars().any(char::is_whitespace) {
-        format!("key {} contains whitespace", crate::messages::quoted(&key))
+        format!("key {} contains whitespace", crate::messages::quoted(key))
     } else {
         return Ok(());
     };

@@ -179,8 +179,8 @@ fn not_found(
     available: &[String],
 ) -> String {
     let head = match referrer {
-        Some(at) => format!("{at}: profile {} not found", crate::messages::quoted(&what)),
-        None => format!("profile {} not found", crate::messages::quoted(&what)),
+        Some(at) => format!("{at}: profile {} not found", crate::messages::quoted(what)),
+        None => format!("profile {} not found", crate::messages::quoted(what)),
     };
     let dir = tried
         .parent()

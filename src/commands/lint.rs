@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, args: LintArgs) -> Result<i32> {
         .with_context(|| {
             format!(
                 "cannot inspect container {}",
-                crate::messages::quoted(&container)
+                crate::messages::quoted(container)
             )
         })
         .map_err(LintSourceError)?;

@@ -70,7 +70,7 @@ impl Context {
             );
         }
         if let Some(bad) = contexts.iter().find(|c| !valid_context_name(c)) {
-            bail!("--context {}: a context name is letters, digits, `.`, `_` and `-`, starting with a letter or digit", crate::messages::quoted(&bad));
+            bail!("--context {}: a context name is letters, digits, `.`, `_` and `-`, starting with a letter or digit", crate::messages::quoted(bad));
         }
         let fleet_allowed = matches!(cli.command, Command::Ps(_) | Command::Audit(_));
         if contexts.len() > 1 && !fleet_allowed {

@@ -481,7 +481,7 @@ mod tests {
             let msg = ImageRef::parse(bad).unwrap_err().to_string();
             assert!(!msg.contains('\n'), "{msg}");
             if !bad.is_empty() {
-                let shown = format!("{:?}", bad.trim());
+                let shown = crate::messages::quoted(bad.trim());
                 assert!(msg.contains(&shown), "{msg}");
             }
             assert!(

@@ -141,13 +141,7 @@ fn open_github_output() -> Result<Option<(PathBuf, Option<std::fs::File>)>> {
             };
             nix::unistd::access(dir, nix::unistd::AccessFlags::W_OK)
                 .map_err(std::io::Error::from)
-                .with_context(|| {
-                    format!(
-                        "{}: its directory {} is not writable",
-                        cannot(),
-                        dir.display()
-                    )
-                })?;
+                .with_context(cannot)?;
             Ok(Some((path, None)))
         }
         Err(e) => Err(e).with_context(cannot),

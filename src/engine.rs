@@ -589,7 +589,7 @@ impl EngineCommand {
 
     fn trace(&self) {
         if self.verbose {
-            eprintln!("+ {}", self.display());
+            eprintln!("+ {}", crate::output::escape_message(&self.display()));
         }
     }
 

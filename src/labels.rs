@@ -195,18 +195,9 @@ pub fn key_rule_violations(key: &str) -> Vec<KeyRule> {
     found
 }
 
-/// A value for one-line text output: control characters (line breaks, tabs, ...) shown escaped.
+/// A value for one-line text output: [`crate::output::escape`].
 pub fn one_line(value: &str) -> String {
-    value
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::output::escape(value).into_owned()
 }
 
 #[cfg(test)]
@@ -269,7 +260,7 @@ mod tests {
 
     #[test]
     fn one_line_escapes_control_characters_only() {
-        assert_eq!(one_line("a\nb\tc\\d ü"), "a\\nb\\tc\\d ü");
+        assert_eq!(one_line("a\nb\tc\\d ü"), "a\\nb\\tc\\\\d ü");
     }
 
     #[test]

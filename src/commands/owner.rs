@@ -13,7 +13,7 @@ use crate::containers::answers_to;
 use crate::identity;
 use crate::inspect::Inspected;
 use crate::operand::{check_operand, Operand};
-use crate::output::{emit, emit_json};
+use crate::output::{emit, emit_json, escape, escape_message};
 use crate::ownership::{resolve_owner, OwnerSource, NO_SOURCE};
 use crate::queries::{inspect_objects, Kind};
 
@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     if !report.missing.is_empty() {
         eprintln!(
             "ds01-build: no such container: {}",
-            report.missing.join(", ")
+            escape_message(&report.missing.join(", "))
         );
     }
     let ownerless: Vec<&str> = report
@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     if !ownerless.is_empty() {
         eprintln!(
             "ds01-build: no owner for {} (none of ds01.user, aime.mlc.USER, aime.mlc, NAME._.UID gives one)",
-            ownerless.join(", ")
+            escape_message(&ownerless.join(", "))
         );
     }
     Ok(if report.missing.is_empty() && ownerless.is_empty() {
@@ -115,8 +115,8 @@ fn text(report: &OwnerReport) -> String {
         .map(|o| {
             format!(
                 "{}\t{}\t{}\n",
-                o.container,
-                o.owner.as_deref().unwrap_or("-"),
+                escape(&o.container),
+                escape(o.owner.as_deref().unwrap_or("-")),
                 o.source.map_or(NO_SOURCE, OwnerSource::as_str)
             )
         })

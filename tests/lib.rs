@@ -3,6 +3,7 @@
 //! `DS01_BUILD_E2E=skip`, and then the run reports how many engine tests were skipped.
 
 mod deployment;
+mod hostile_output;
 mod support;
 
 mod build;

@@ -18,6 +18,7 @@ mod lint;
 mod privileged;
 mod profile;
 mod reach;
+mod read_only;
 mod readme;
 mod remote;
 mod schema;

@@ -1,7 +1,9 @@
 //! Read commands never change engine state: on a second dockerd of its own (no other test touches
 //! it), the test snapshots containers, images (intermediate and dangling ones included), volumes and
 //! networks, runs every read subcommand on real objects through the Engine API and with
-//! `DS01_BUILD_API=off`, and compares the snapshot after each one.
+//! `DS01_BUILD_API=off`, and compares the snapshot after each one. Unlike the shared-engine check
+//! in `hostile_output.rs` (which can only compare its own objects, as other tests run at the same
+//! time), every object the daemon holds is compared, as its full inspect JSON.
 
 use std::process::{Command, Stdio};
 

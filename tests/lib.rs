@@ -15,6 +15,7 @@ mod ds01_contract;
 mod faults;
 mod lineage;
 mod lint;
+mod podman_api;
 mod privileged;
 mod profile;
 mod reach;

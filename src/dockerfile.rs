@@ -393,7 +393,9 @@ pub fn instructions(text: &str, escape: char) -> Vec<Instruction> {
             continue;
         }
         let (start, mut logical) = pending.take().unwrap_or((i + 1, String::new()));
-        let body = raw.trim_end();
+        // Docker's continuation is the escape character then only spaces and tabs (`\\[ \t]*$`),
+        // as [`trailing_continuation`] reads it; other trailing whitespace does not continue a line.
+        let body = raw.trim_end_matches([' ', '\t', '\r']);
         if let Some(cut) = body.strip_suffix(escape) {
             logical.push_str(cut);
             pending = Some((start, logical));
@@ -657,6 +659,22 @@ mod tests {
             ]
         );
         assert!(instructions_of("").is_empty());
+    }
+
+    /// Found by the dockerfile_escape fuzz target: a line ending in the escape character and then a
+    /// vertical tab (or another non-space, non-tab whitespace) is no continuation for Docker (nor for
+    /// [`trailing_continuation`]), but the reader joined it with the next line, the appended LABEL.
+    #[test]
+    fn only_spaces_and_tabs_may_follow_a_continuation() {
+        for end in ["\u{b}", "\u{c}", "\u{a0}", "\u{2003}"] {
+            let text = format!("RUN x \\{end}\nLABEL a=1\n");
+            assert_eq!(trailing_continuation(&format!("RUN x \\{end}"), '\\'), None);
+            let read = instructions(&text, '\\');
+            assert_eq!(read.len(), 2, "{end:?}: {read:?}");
+            assert!(read[1].is("LABEL"));
+        }
+        let read = instructions("RUN x \\ \t\r\nLABEL a=1\n", '\\');
+        assert_eq!(read.len(), 1, "{read:?}");
     }
 
     #[test]

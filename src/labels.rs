@@ -22,17 +22,24 @@ pub enum KeyError {
     Empty,
     #[error("label key {0:?} contains whitespace: keys are like com.example.vendor")]
     Whitespace(String),
+    #[error("label key {0:?} contains '=': the engine splits KEY=VALUE at the first '=', so no key can hold one")]
+    Equals(String),
     #[error("label key {key:?} is in the reserved {prefix:?} namespace: use your own reverse-domain prefix")]
     Reserved { key: String, prefix: &'static str },
 }
 
-/// Refuse keys the engine rejects (empty, whitespace) or that are reserved for Docker.
+/// Refuse keys the engine rejects (empty, whitespace), that no `KEY=VALUE` form can carry (`=`: a
+/// `--label` flag and a Dockerfile `LABEL` word both split at the first one), or that are reserved
+/// for Docker.
 pub fn check_writable_key(key: &str) -> Result<(), KeyError> {
     if key.is_empty() {
         return Err(KeyError::Empty);
     }
     if key.chars().any(char::is_whitespace) {
         return Err(KeyError::Whitespace(key.to_string()));
+    }
+    if key.contains('=') {
+        return Err(KeyError::Equals(key.to_string()));
     }
     if let Some(prefix) = reserved_prefix(key) {
         return Err(KeyError::Reserved {
@@ -218,6 +225,12 @@ mod tests {
                 ..
             })
         ));
+        // Found by the dockerfile_escape fuzz target: `"a=b"="v"` reads back as key `a`.
+        assert_eq!(
+            check_writable_key("a=b"),
+            Err(KeyError::Equals("a=b".into()))
+        );
+        assert!(check_writable_key("=").is_err());
         assert!(check_writable_key("org.dockerproject.x").is_err());
         assert!(check_writable_key("io.docker.x").is_err());
         assert_eq!(

@@ -19,7 +19,10 @@ struct Input {
 fn dir() -> &'static tempfile::TempDir {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
-        let d = tempfile::tempdir().unwrap();
+        // In memory where there is a tmpfs: two small writes per input.
+        let d = tempfile::tempdir_in("/dev/shm")
+            .or_else(|_| tempfile::tempdir())
+            .unwrap();
         std::fs::create_dir(d.path().join("profiles")).unwrap();
         d
     })

@@ -465,8 +465,28 @@ fn tricky_values_round_trip_byte_exact() {
 /// two long values (one over the inline limit).
 fn generated_label_values() -> Vec<(String, String)> {
     const PIECES: [&str; 22] = [
-        "\"", "'", "\\", "\\\\", "$", "${x}", "$HOME", "$(id)", "\n", "\t", "\\\n", "#",
-        "# not a comment", "`", "=", "a=b", " ", "ünï", "日本", "€", "{}", "plain",
+        "\"",
+        "'",
+        "\\",
+        "\\\\",
+        "$",
+        "${x}",
+        "$HOME",
+        "$(id)",
+        "\n",
+        "\t",
+        "\\\n",
+        "#",
+        "# not a comment",
+        "`",
+        "=",
+        "a=b",
+        " ",
+        "ünï",
+        "日本",
+        "€",
+        "{}",
+        "plain",
     ];
     // splitmix64, seeded: deterministic, no dependency.
     let mut state: u64 = 0x0d5e_ed01_fa22_2026;

@@ -23,7 +23,11 @@ fuzz_target!(|args: Vec<String>| {
     assert!(s.items.iter().all(|i| i.long != "name"));
     let labels = s.items.iter().filter(|i| i.long == "label").count();
     let files = s.items.iter().filter(|i| i.long == "label-file").count();
-    let inline = s.labels.iter().filter(|l| matches!(l, LabelSource::Inline { .. })).count();
+    let inline = s
+        .labels
+        .iter()
+        .filter(|l| matches!(l, LabelSource::Inline { .. }))
+        .count();
     assert_eq!(inline, labels);
     assert_eq!(s.labels.len() - inline, files);
 });

@@ -44,7 +44,11 @@ fuzz_target!(|input: Input| {
         text.push('\n');
     }
     text.push_str(&tail.text);
-    assert_eq!(directives(&text), Ok(escape), "the tail changed the directives");
+    assert_eq!(
+        directives(&text),
+        Ok(escape),
+        "the tail changed the directives"
+    );
     let read = instructions(&text, escape);
     let last = read.last().expect("the tail is an instruction");
     assert!(last.is("LABEL"), "the tail was swallowed: {last:?}");
@@ -61,7 +65,9 @@ fuzz_target!(|input: Input| {
                 .strip_prefix("${")
                 .and_then(|v| v.strip_suffix('}'))
                 .unwrap_or_else(|| panic!("substituted but not a build argument: {pair:?}"));
-            args.get(name).expect("the build argument is passed").to_string()
+            args.get(name)
+                .expect("the build argument is passed")
+                .to_string()
         } else {
             pair.value
         };

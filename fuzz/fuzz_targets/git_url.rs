@@ -10,6 +10,9 @@ fuzz_target!(|data: &str| {
     assert_eq!(once, twice, "not idempotent for {data:?}");
     if let Some((_, rest)) = once.split_once("://") {
         let authority = rest.split('/').next().unwrap_or("");
-        assert!(!authority.contains('@'), "credentials kept: {data:?} -> {once:?}");
+        assert!(
+            !authority.contains('@'),
+            "credentials kept: {data:?} -> {once:?}"
+        );
     }
 });

@@ -10,7 +10,10 @@ fuzz_target!(|data: &str| {
     let violations = key_rule_violations(data);
     let writable = check_writable_key(data);
     if violations.is_empty() {
-        assert!(writable.is_ok(), "{data:?} follows the style rules but is not writable");
+        assert!(
+            writable.is_ok(),
+            "{data:?} follows the style rules but is not writable"
+        );
     }
     if let Err(e) = &writable {
         assert!(!e.to_string().contains('\n'));

@@ -294,22 +294,58 @@ pub fn select<'a>(
         .collect()
 }
 
-/// Whether an inspected object answers to `query`: its name (with or without docker's leading `/`)
-/// or a prefix of its ID (with or without `sha256:`).
-pub fn answers_to(object: &Inspected, query: &str) -> bool {
-    let name = query.trim_start_matches('/');
-    let id = query.trim_start_matches("sha256:");
-    (!name.is_empty() && object.name == name)
-        || (!id.is_empty() && object.id.trim_start_matches("sha256:").starts_with(id))
+/// How an inspected object answers to a query, as the engine resolves a name (docker's
+/// `GetContainer`, podman's lookup): its full ID or its exact name first, then a unique prefix of
+/// its ID (an ambiguous prefix is the engine's error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// The full ID (with or without `sha256:`), the exact name (with or without docker's leading
+    /// `/`), or one of an image's tags.
+    Exact,
+    /// Only a prefix of its ID: the engine's answer only when no object has that exact name.
+    Prefix,
 }
 
-/// The queries (names or IDs given to `inspect`) that no object answers to, in order.
-pub fn unmatched<'a>(queries: &'a [String], objects: &[Inspected]) -> Vec<&'a str> {
-    queries
-        .iter()
-        .filter(|q| !objects.iter().any(|o| answers_to(o, q)))
-        .map(String::as_str)
-        .collect()
+/// Whether and how `object` answers to `query`.
+pub fn answers_to(object: &Inspected, query: &str) -> Option<Answer> {
+    let name = query.trim_start_matches('/');
+    let id = query.trim_start_matches("sha256:");
+    let own_id = object.id.trim_start_matches("sha256:");
+    if (!id.is_empty() && own_id == id)
+        || (!name.is_empty() && object.name == name)
+        || object.repo_tags.iter().any(|t| t == query)
+    {
+        Some(Answer::Exact)
+    } else if !id.is_empty() && own_id.starts_with(id) {
+        Some(Answer::Prefix)
+    } else {
+        None
+    }
+}
+
+/// Pair each query of one `inspect` with its object (an index into `objects`), or `None` for a
+/// query the engine found nothing for. Both engines print the objects they found in the order
+/// asked, skipping the missing: with every query found, the pairing is by position. With some
+/// missing, a query takes the next object only when that object answers it exactly; a query whose
+/// next object only matches by ID prefix could be an ambiguous prefix the engine refused, so the
+/// answer is `None` (not known: ask one query at a time), as it is when objects are left over.
+pub fn pair(queries: &[String], objects: &[Inspected]) -> Option<Vec<Option<usize>>> {
+    if queries.len() == objects.len() {
+        return Some((0..queries.len()).map(Some).collect());
+    }
+    let mut next = 0;
+    let mut paired = Vec::with_capacity(queries.len());
+    for query in queries {
+        match objects.get(next).and_then(|o| answers_to(o, query)) {
+            Some(Answer::Exact) => {
+                paired.push(Some(next));
+                next += 1;
+            }
+            Some(Answer::Prefix) => return None,
+            None => paired.push(None),
+        }
+    }
+    (next == objects.len()).then_some(paired)
 }
 
 #[cfg(test)]
@@ -483,19 +519,49 @@ mod tests {
     }
 
     #[test]
-    fn queries_match_names_and_id_prefixes() {
+    fn queries_match_exactly_before_by_id_prefix() {
         let objects = [inspected("box", &[]), inspected("other", &[])];
-        let q = |qs: &[&str]| qs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            unmatched(&q(&["box", "/other", "id-bo", "gone"]), &objects),
-            ["gone"]
-        );
-        assert!(!answers_to(&objects[0], ""));
-        assert!(!answers_to(&objects[0], "bo"));
+        assert_eq!(answers_to(&objects[0], "box"), Some(Answer::Exact));
+        assert_eq!(answers_to(&objects[1], "/other"), Some(Answer::Exact));
+        assert_eq!(answers_to(&objects[0], "id-box"), Some(Answer::Exact));
+        assert_eq!(answers_to(&objects[0], "id-bo"), Some(Answer::Prefix));
+        assert_eq!(answers_to(&objects[0], ""), None);
+        assert_eq!(answers_to(&objects[0], "bo"), None);
         let mut image = inspected("", &[]);
         image.id = "sha256:efc5".into();
-        assert!(answers_to(&image, "efc5"));
-        assert!(answers_to(&image, "sha256:ef"));
+        image.repo_tags = vec!["t:1".into()];
+        assert_eq!(answers_to(&image, "efc5"), Some(Answer::Exact));
+        assert_eq!(answers_to(&image, "sha256:ef"), Some(Answer::Prefix));
+        assert_eq!(answers_to(&image, "t:1"), Some(Answer::Exact));
+    }
+
+    #[test]
+    fn queries_pair_with_their_own_object() {
+        let q = |qs: &[&str]| qs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // `owner A B` where B is a name and a prefix of A's ID: by position, never "first match".
+        let mut a = inspected("a", &[]);
+        a.id = "4790539".into();
+        let b = inspected("47", &[]);
+        let both = [a.clone(), b.clone()];
+        assert_eq!(
+            super::pair(&q(&["a", "47"]), &both),
+            Some(vec![Some(0), Some(1)])
+        );
+        // Some missing: exact answers pair, the missing are None.
+        assert_eq!(
+            super::pair(&q(&["gone", "47", "x", "a"]), &[b.clone(), a.clone()]),
+            Some(vec![None, Some(0), None, Some(1)])
+        );
+        // A prefix-only match with something missing: not known (ask one at a time).
+        assert_eq!(
+            super::pair(&q(&["479", "gone"]), std::slice::from_ref(&a)),
+            None
+        );
+        // Objects left over: not known either.
+        assert_eq!(
+            super::pair(&q(&["gone", "x"]), std::slice::from_ref(&a)),
+            None
+        );
     }
 
     #[test]

@@ -136,13 +136,15 @@ pub struct LabelTail {
 }
 
 /// The build argument that carries `value` for `key`: `DS01_L_` + 16 hex digits of
-/// SHA-256(key, NUL, value). The name changes with the value, so the Dockerfile text does too, and
-/// podman's layer cache (which does not look at build-argument values) cannot return a stale label.
+/// SHA-256(key's length as 8 bytes, key, value): length-prefixed, so no two (key, value) pairs hash
+/// the same text (a separator byte could also occur in the key). The name changes with the value,
+/// so the Dockerfile text does too, and podman's layer cache (which does not look at
+/// build-argument values) cannot return a stale label.
 pub fn value_arg_name(key: &str, value: &str) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
+    hash.update((key.len() as u64).to_le_bytes());
     hash.update(key.as_bytes());
-    hash.update([0]);
     hash.update(value.as_bytes());
     let digest = hash.finalize();
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
@@ -394,7 +396,9 @@ pub fn instructions(text: &str, escape: char) -> Vec<Instruction> {
             continue;
         }
         let (start, mut logical) = pending.take().unwrap_or((i + 1, String::new()));
-        let body = raw.trim_end();
+        // Docker's continuation is the escape character then only spaces and tabs (`\\[ \t]*$`),
+        // as [`trailing_continuation`] reads it; other trailing whitespace does not continue a line.
+        let body = raw.trim_end_matches([' ', '\t', '\r']);
         if let Some(cut) = body.strip_suffix(escape) {
             logical.push_str(cut);
             pending = Some((start, logical));
@@ -549,6 +553,16 @@ mod tests {
         // The name follows the value, so a changed value changes the Dockerfile text.
         assert_ne!(value_arg_name("c", "x\ny"), value_arg_name("c", "x\nz"));
         assert_ne!(value_arg_name("c", "x\ny"), value_arg_name("cx", "\ny"));
+        // Found by the dockerfile_escape fuzz target: with a NUL separator, a key ending in NUL and
+        // a value starting with one hashed the same text, so two labels shared one build argument.
+        assert_ne!(
+            value_arg_name("k", "\0\0v\r"),
+            value_arg_name("k\0\0", "v\r")
+        );
+        let labels = crate::labels::from_pairs(&[("k", "\0\0v\r"), ("k\0\0", "v\r")]);
+        let tail = label_tail(&labels, '\\');
+        assert_eq!(tail.build_args.len(), 2);
+        assert_ne!(tail.build_args[0].0, tail.build_args[1].0);
         assert!(c.starts_with("DS01_L_") && c.len() == 7 + 16, "{c}");
 
         let long = "v".repeat(MAX_INLINE_VALUE + 1);
@@ -658,6 +672,22 @@ mod tests {
             ]
         );
         assert!(instructions_of("").is_empty());
+    }
+
+    /// Found by the dockerfile_escape fuzz target: a line ending in the escape character and then a
+    /// vertical tab (or another non-space, non-tab whitespace) is no continuation for Docker (nor for
+    /// [`trailing_continuation`]), but the reader joined it with the next line, the appended LABEL.
+    #[test]
+    fn only_spaces_and_tabs_may_follow_a_continuation() {
+        for end in ["\u{b}", "\u{c}", "\u{a0}", "\u{2003}"] {
+            let text = format!("RUN x \\{end}\nLABEL a=1\n");
+            assert_eq!(trailing_continuation(&format!("RUN x \\{end}"), '\\'), None);
+            let read = instructions(&text, '\\');
+            assert_eq!(read.len(), 2, "{end:?}: {read:?}");
+            assert!(read[1].is("LABEL"));
+        }
+        let read = instructions("RUN x \\ \t\r\nLABEL a=1\n", '\\');
+        assert_eq!(read.len(), 1, "{read:?}");
     }
 
     #[test]

@@ -701,7 +701,7 @@ impl EngineCommand {
 
     fn trace(&self) {
         if self.verbose {
-            crate::say!("+ {}", self.display());
+            crate::say!("+ {}", crate::output::escape_message(&self.display()));
         }
     }
 

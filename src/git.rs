@@ -209,8 +209,12 @@ fn one_line(e: &dyn std::fmt::Display) -> String {
 /// - any other `scheme://` URL: only `user:password@` is dropped
 /// - then a trailing `/` and `.git` are removed (`/O/R.git/` → `/O/R`)
 /// - local paths and unknown forms are returned unchanged
+/// - the result is trimmed like the input, so normalising twice changes nothing
 pub fn normalize_remote_url(url: &str) -> String {
-    let url = url.trim();
+    normalize(url.trim()).trim().to_string()
+}
+
+fn normalize(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         let scheme_lc = scheme.to_ascii_lowercase();
         let (authority, path) = match rest.find('/') {
@@ -265,11 +269,11 @@ fn strip_port(host_port: &str) -> &str {
     host_port.split_once(':').map_or(host_port, |(h, _)| h)
 }
 
-/// Remove trailing `/`s and one `.git` (repeatedly, for `x.git/`).
+/// Remove trailing `/`s, whitespace and one `.git` (repeatedly, for `x.git/`).
 fn trim_repo_suffix(path: &str) -> &str {
     let mut p = path;
     loop {
-        let next = p.trim_end_matches('/');
+        let next = p.trim_end_matches(|c: char| c == '/' || c.is_whitespace());
         let next = next.strip_suffix(".git").unwrap_or(next);
         if next == p {
             return p;
@@ -332,6 +336,23 @@ mod tests {
         ] {
             let out = normalize_remote_url(input);
             assert!(!out.contains("s3cret"), "{input} -> {out}");
+        }
+    }
+
+    /// Found by the git_url fuzz target: a result ending in whitespace (a space before `.git`, a
+    /// control-character host ending in a tab) changed when normalised again.
+    #[test]
+    fn normalising_twice_changes_nothing() {
+        for (input, want) in [
+            ("https://host/O/R .git", "https://host/O/R"),
+            ("\u{1}x\t\n:/", "https://\u{1}x"),
+            ("ab:O/R\t.git", "https://ab/O/R"),
+            ("\u{f}D:\n\n///", "https://\u{f}D"),
+            ("https://host/O/R/\n/", "https://host/O/R"),
+        ] {
+            let out = normalize_remote_url(input);
+            assert_eq!(out, want, "input {input:?}");
+            assert_eq!(normalize_remote_url(&out), out, "input {input:?}");
         }
     }
 

@@ -28,7 +28,9 @@ pub enum KeyError {
     Reserved { key: String, prefix: &'static str },
 }
 
-/// Refuse keys the engine rejects (empty, whitespace) or that are reserved for Docker.
+/// Refuse keys the engine rejects (empty, whitespace), that no `KEY=VALUE` form can carry (`=`: a
+/// `--label` flag and a Dockerfile `LABEL` word both split at the first one), or that are reserved
+/// for Docker.
 pub fn check_writable_key(key: &str) -> Result<(), KeyError> {
     if key.is_empty() {
         return Err(KeyError::Empty);
@@ -245,18 +247,9 @@ pub fn key_rule_violations(key: &str) -> Vec<KeyRule> {
     found
 }
 
-/// A value for one-line text output: control characters (line breaks, tabs, ...) shown escaped.
+/// A value for one-line text output: [`crate::output::escape`].
 pub fn one_line(value: &str) -> String {
-    value
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::output::escape(value).into_owned()
 }
 
 #[cfg(test)]
@@ -277,6 +270,12 @@ mod tests {
                 ..
             })
         ));
+        // Found by the dockerfile_escape fuzz target: `"a=b"="v"` reads back as key `a`.
+        assert!(matches!(
+            check_writable_key("a=b"),
+            Err(KeyError::Unwritable { .. })
+        ));
+        assert!(check_writable_key("=").is_err());
         assert!(check_writable_key("org.dockerproject.x").is_err());
         assert_eq!(
             check_writable_key("a=b").unwrap_err().to_string(),
@@ -327,7 +326,7 @@ mod tests {
 
     #[test]
     fn one_line_escapes_control_characters_only() {
-        assert_eq!(one_line("a\nb\tc\\d ü"), "a\\nb\\tc\\d ü");
+        assert_eq!(one_line("a\nb\tc\\d ü"), "a\\nb\\tc\\\\d ü");
     }
 
     #[test]

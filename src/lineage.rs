@@ -387,23 +387,27 @@ impl Lineage {
     /// The readable report: a conformance line, one line per image root first (gaps between),
     /// unattributed labels and problems.
     pub fn render_text(&self, image: &str) -> String {
-        let mut out = format!("image: {image}\n");
-        out.push_str(&format!("conforming: {}\n", self.conformance_reason()));
+        use crate::output::{escape, escape_message};
+        let mut out = format!("image: {}\n", escape(image));
+        out.push_str(&format!(
+            "conforming: {}\n",
+            escape_message(&self.conformance_reason())
+        ));
         let width = self
             .chain
             .iter()
             .chain(&self.unplaced)
-            .map(|i| i.prefix.len())
+            .map(|i| escape(&i.prefix).chars().count())
             .max()
             .unwrap_or(0);
         let line = |i: &Image| {
             format!(
                 "  {:width$}  base-prefix={}  label-schema-version={}  {} label{}",
-                i.prefix,
+                escape(&i.prefix),
                 i.base_prefix
                     .as_deref()
                     .map_or("(none)".to_string(), |b| format!("{b:?}")),
-                i.label_schema_version.as_deref().unwrap_or("(none)"),
+                escape(i.label_schema_version.as_deref().unwrap_or("(none)")),
                 i.labels.len(),
                 if i.labels.len() == 1 { "" } else { "s" },
             )
@@ -412,7 +416,7 @@ impl Lineage {
             out.push_str("chain (root first):\n");
             for img in &self.chain {
                 for gap in self.gaps.iter().filter(|g| g.above == img.prefix) {
-                    out.push_str(&format!("  -- gap: {}\n", gap.reason));
+                    out.push_str(&format!("  -- gap: {}\n", escape_message(&gap.reason)));
                 }
                 out.push_str(&line(img));
                 if self.current.as_deref() == Some(img.prefix.as_str()) {
@@ -424,7 +428,10 @@ impl Lineage {
             out.push_str(&format!("chain: none (no {SCHEMA_NAMESPACE} labels)\n"));
         }
         for problem in &self.problems {
-            out.push_str(&format!("problem: {problem}\n"));
+            out.push_str(&format!(
+                "problem: {}\n",
+                escape_message(&problem.to_string())
+            ));
         }
         if !self.unplaced.is_empty() {
             out.push_str("images (not placed in a chain):\n");
@@ -438,7 +445,7 @@ impl Lineage {
                 "unattributed: {}\n",
                 self.unattributed
                     .keys()
-                    .map(String::as_str)
+                    .map(|k| escape(k))
                     .collect::<Vec<_>>()
                     .join(", ")
             ));

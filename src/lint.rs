@@ -184,15 +184,17 @@ impl Finding {
     /// `[FILE:LINE: ]L001 key-style [warning]: message`.
     pub fn render(&self, file: Option<&str>) -> String {
         let place = match (file, self.line) {
-            (Some(f), Some(l)) => format!("{f}:{l}: "),
+            (Some(f), Some(l)) => format!("{}:{l}: ", crate::output::escape(f)),
             _ => String::new(),
         };
+        // Keys and Dockerfile text are in the message as they are, values `{:?}`-quoted.
+        let message = crate::output::escape_message(&self.message);
         format!(
             "{place}{} {} [{}]: {}",
             self.rule.id(),
             self.name,
             self.level.name(),
-            self.message
+            message
         )
     }
 }

@@ -34,7 +34,10 @@ fn main() -> ExitCode {
         Ok(code) => exit_code(code),
         Err(err) if commands::is_stdout_closed(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            ds01_build::say!("ds01-build: error: {err:#}");
+            ds01_build::say!(
+                "ds01-build: error: {}",
+                ds01_build::output::escape_message(&format!("{err:#}"))
+            );
             exit_code(commands::error_exit_code(&err))
         }
     }

@@ -42,7 +42,9 @@ impl Kind {
 pub struct Inspection {
     /// The objects found, in the engine's order.
     pub objects: Vec<Inspected>,
-    /// The names no object answers to, in order (see [`containers::unmatched`]).
+    /// For each name asked, in order: the index of its object in `objects`, `None` when missing.
+    pub answers: Vec<Option<usize>>,
+    /// The names the engine found nothing for, in order (see [`containers::pair`]).
     pub missing: Vec<String>,
     /// The engine's own failure when some name was missing (its message and exit code).
     failure: Option<EngineError>,
@@ -51,6 +53,15 @@ pub struct Inspection {
 }
 
 impl Inspection {
+    /// The object that answers the `i`th name asked, as the engine resolved it.
+    pub fn answer(&self, i: usize) -> Option<&Inspected> {
+        self.answers
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|n| self.objects.get(n))
+    }
+
     /// The one object asked for, or the engine's own error when it does not exist.
     pub fn into_one(self) -> Result<Inspected> {
         match (self.objects.into_iter().next(), self.failure) {
@@ -89,6 +100,7 @@ fn api_inspect(client: &Client, kind: Kind, names: &[String]) -> Option<Inspecti
     };
     let objects = client.inspect(names, container, image)?;
     Some(Inspection {
+        answers: (0..objects.len()).map(Some).collect(),
         objects,
         missing: Vec::new(),
         failure: None,
@@ -106,6 +118,7 @@ fn cli_inspect(engine: &Engine, kind: Kind, names: &[String]) -> Result<Inspecti
         let objects = parsed
             .map_err(|e| anyhow!("`{}` printed no inspect JSON array: {e}", cmd.display()))?;
         return Ok(Inspection {
+            answers: (0..objects.len()).map(Some).collect(),
             objects,
             missing: Vec::new(),
             failure: None,
@@ -114,15 +127,21 @@ fn cli_inspect(engine: &Engine, kind: Kind, names: &[String]) -> Result<Inspecti
     }
     match parsed {
         Ok(objects) if engine.is_missing_object_error(&captured.stderr) => {
-            let missing: Vec<String> = containers::unmatched(names, &objects)
-                .into_iter()
-                .map(str::to_string)
+            let Some(answers) = containers::pair(names, &objects) else {
+                return one_at_a_time(engine, kind, names);
+            };
+            let missing: Vec<String> = names
+                .iter()
+                .zip(&answers)
+                .filter(|(_, a)| a.is_none())
+                .map(|(n, _)| n.clone())
                 .collect();
             if missing.is_empty() {
                 Err(cmd.failure(captured).into())
             } else {
                 Ok(Inspection {
                     objects,
+                    answers,
                     missing,
                     command: cmd.display(),
                     failure: Some(cmd.failure(captured)),
@@ -131,6 +150,34 @@ fn cli_inspect(engine: &Engine, kind: Kind, names: &[String]) -> Result<Inspecti
         }
         _ => Err(cmd.failure(captured).into()),
     }
+}
+
+/// One `inspect` per name, when one call's answer cannot be paired with the names for sure (see
+/// [`containers::pair`]): each name's answer is then the engine's own.
+fn one_at_a_time(engine: &Engine, kind: Kind, names: &[String]) -> Result<Inspection> {
+    let mut all = Inspection {
+        objects: Vec::new(),
+        answers: Vec::new(),
+        missing: Vec::new(),
+        failure: None,
+        command: String::new(),
+    };
+    for name in names {
+        let one = cli_inspect(engine, kind, std::slice::from_ref(name))?;
+        all.command = one.command;
+        match one.objects.into_iter().next() {
+            Some(object) => {
+                all.answers.push(Some(all.objects.len()));
+                all.objects.push(object);
+            }
+            None => {
+                all.answers.push(None);
+                all.missing.push(name.clone());
+                all.failure = all.failure.or(one.failure);
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// The one object of an `image inspect` of one image (its JSON array).

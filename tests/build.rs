@@ -459,6 +459,93 @@ fn tricky_values_round_trip_byte_exact() {
     assert!(tail.starts_with("ARG DS01_L_") && tail.contains("\"t.newline\"=\"${DS01_L_"));
 }
 
+/// Awkward label values from a fixed seed (the same sample every run): pieces the Dockerfile form
+/// must escape or route through a build argument (quotes, backslashes, `$`, `${x}`, line breaks,
+/// tabs, `\\` before a line break, `#`, backticks, `=`, unicode), leading and trailing spaces, and
+/// two long values (one over the inline limit).
+fn generated_label_values() -> Vec<(String, String)> {
+    const PIECES: [&str; 22] = [
+        "\"",
+        "'",
+        "\\",
+        "\\\\",
+        "$",
+        "${x}",
+        "$HOME",
+        "$(id)",
+        "\n",
+        "\t",
+        "\\\n",
+        "#",
+        "# not a comment",
+        "`",
+        "=",
+        "a=b",
+        " ",
+        "ünï",
+        "日本",
+        "€",
+        "{}",
+        "plain",
+    ];
+    // splitmix64, seeded: deterministic, no dependency.
+    let mut state: u64 = 0x0d5e_ed01_fa22_2026;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) as usize
+    };
+    let mut values: Vec<String> = (0..30)
+        .map(|_| {
+            let len = 1 + next() % 8;
+            (0..len).map(|_| PIECES[next() % PIECES.len()]).collect()
+        })
+        .collect();
+    values.extend([
+        "  leading and trailing  ".to_string(),
+        "\ttab edges\t".to_string(),
+        "ends in a backslash \\".to_string(),
+        "x".repeat(5000) + "\"$x\\",
+        "long ${x} \\ \"".repeat(1500), // over 16 KiB: carried by a build argument
+    ]);
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| (format!("t.gen.{i:02}"), v))
+        .collect()
+}
+
+/// Dockerfile value escaping on the engine: one image built through the real build path
+/// (dockerfile mode) with every generated value as a label; `inspect` gives each back exactly.
+/// (CI runs this on docker's legacy builder, BuildKit and podman.)
+#[test]
+fn generated_awkward_values_round_trip_exactly() {
+    require_engine!();
+    let dir = support::busybox_context("FROM scratch\nCOPY busybox /bin/busybox\n");
+    let repo = format!("{}/generated", unique("generated"));
+    let values = generated_label_values();
+    let flags: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut args = vec!["--format", "json"];
+    for flag in &flags {
+        args.extend(["--label", flag.as_str()]);
+    }
+    let mut cleanup = Cleanup::default();
+    let out = build_context(&mut cleanup, dir.path(), &repo, "", &args);
+    out.success();
+    let json = out.json();
+    assert!(
+        !argv_of(&json).iter().any(|a| a == "--label"),
+        "not dockerfile mode"
+    );
+    let inspected = without_engine_added(inspect_labels(json["id"].as_str().unwrap()));
+    for (k, v) in &values {
+        assert_eq!(inspected.get(k), Some(v), "{k}");
+    }
+    assert_eq!(inspected, labels_of(&json));
+}
+
 #[test]
 fn escape_directive_is_honoured() {
     require_engine!();

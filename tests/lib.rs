@@ -5,6 +5,7 @@
 #![allow(clippy::print_stderr)] // a test says why it skips
 
 mod deployment;
+mod hostile_output;
 mod support;
 
 mod bad_input;
@@ -17,9 +18,11 @@ mod ds01_contract;
 mod faults;
 mod lineage;
 mod lint;
+mod podman_api;
 mod privileged;
 mod profile;
 mod reach;
+mod read_only;
 mod readme;
 mod remote;
 mod schema;

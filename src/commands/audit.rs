@@ -15,7 +15,7 @@ use super::{Context, PARTIAL};
 use crate::cli::{AuditArgs, Format};
 use crate::container_schema::{self, KEYS};
 use crate::containers::{ContainerView, Namespace};
-use crate::output::{emit, emit_json};
+use crate::output::{emit, emit_json, escape, escape_message};
 use crate::ownership::{OwnerSource, NO_SOURCE};
 use crate::queries;
 
@@ -51,7 +51,10 @@ fn fleet_views(ctx: &Context) -> (Vec<ContainerView>, i32) {
                     .map(str::trim)
                     .collect::<Vec<_>>()
                     .join(" ");
-                crate::say!("ds01-build: engine {engine} did not answer: {line}");
+                crate::say!(
+                    "ds01-build: engine {engine} did not answer: {}",
+                    escape_message(&line)
+                );
                 code = PARTIAL;
             }
         }
@@ -237,7 +240,8 @@ fn names(list: &[String]) -> String {
     if list.is_empty() {
         String::new()
     } else {
-        format!(" ({})", list.join(", "))
+        let escaped: Vec<_> = list.iter().map(|n| escape(n)).collect();
+        format!(" ({})", escaped.join(", "))
     }
 }
 
@@ -259,7 +263,7 @@ pub fn text(r: &AuditReport) -> String {
     for k in &r.deprecated_keys {
         out += &format!(
             "  {} -> {}: {}{}\n",
-            k.key,
+            escape(&k.key),
             k.replacement.unwrap_or("-"),
             k.count,
             names(&k.containers)
@@ -283,7 +287,7 @@ pub fn text(r: &AuditReport) -> String {
     for k in &r.legacy_keys {
         out += &format!(
             "  {} -> {}: {}\n",
-            k.key,
+            escape(&k.key),
             k.replacement.unwrap_or("(no replacement)"),
             k.count
         );

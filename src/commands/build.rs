@@ -76,7 +76,10 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<i32> {
         }
     }
     for warning in &inputs.warnings {
-        crate::say!("ds01-build: warning: {warning}");
+        crate::say!(
+            "ds01-build: warning: {}",
+            crate::output::escape_message(warning)
+        );
     }
     let plan = build_plan::plan(&inputs, &ctx.engine, &builder)?;
     // A dry run shows only a command that can run.
@@ -221,11 +224,15 @@ fn plan_json(plan: &BuildPlan, id: Option<&str>) -> serde_json::Value {
 fn render_result(id: &str, plan: &BuildPlan) -> String {
     let mut out = format!("{id}\n");
     for tag in &plan.tags {
-        out.push_str(&format!("{tag}\n"));
+        out.push_str(&format!("{}\n", crate::output::escape(tag)));
     }
     out.push('\n');
     for (key, value) in &plan.labels {
-        out.push_str(&format!("{key}={}\n", labels::one_line(value)));
+        out.push_str(&format!(
+            "{}={}\n",
+            labels::one_line(key),
+            labels::one_line(value)
+        ));
     }
     out
 }

@@ -219,7 +219,11 @@ fn dry_run_text(plan: &CreatePlan) -> String {
     let mut out = plan.command.display();
     out.push('\n');
     for (key, value) in &plan.labels {
-        out.push_str(&format!("{key}={}\n", labels::one_line(value)));
+        out.push_str(&format!(
+            "{}={}\n",
+            labels::one_line(key),
+            labels::one_line(value)
+        ));
     }
     out
 }

@@ -12,9 +12,8 @@ use crate::cli::{Format, InspectArgs};
 use crate::containers::{self, Managed, Namespace, Normalised};
 use crate::identity;
 use crate::inspect::Inspected;
-use crate::labels;
 use crate::operand::{check_operand, Operand};
-use crate::output::{aligned, emit, emit_json};
+use crate::output::{aligned, emit, emit_json, escape};
 use crate::queries::{inspect_objects, Kind};
 
 pub fn run(ctx: &Context, args: InspectArgs) -> Result<i32> {
@@ -72,12 +71,12 @@ fn text(v: &InspectView) -> String {
     let mut out = format!(
         "{} {} ({}), namespace {}, managed {}\n",
         v.kind,
-        if v.name.is_empty() {
+        escape(if v.name.is_empty() {
             &v.target
         } else {
             &v.name
-        },
-        short_id(&v.id),
+        }),
+        escape(short_id(&v.id)),
         v.namespace.as_str(),
         v.managed.as_str()
     );
@@ -85,17 +84,19 @@ fn text(v: &InspectView) -> String {
         out += "no ds01.* or legacy labels\n";
     } else {
         let head = ["KEY", "VALUE", "SOURCE"].map(String::from).to_vec();
-        let rows = v
-            .normalised
-            .values
-            .iter()
-            .map(|(k, s)| vec![k.to_string(), labels::one_line(&s.value), s.source.clone()]);
+        let rows = v.normalised.values.iter().map(|(k, s)| {
+            vec![
+                escape(k).into_owned(),
+                escape(&s.value).into_owned(),
+                escape(&s.source).into_owned(),
+            ]
+        });
         out += &aligned(&std::iter::once(head).chain(rows).collect::<Vec<_>>());
     }
     if !v.normalised.unmapped.is_empty() {
         out += "unmapped:\n";
         for (k, val) in &v.normalised.unmapped {
-            out += &format!("  {k}={}\n", labels::one_line(val));
+            out += &format!("  {}={}\n", escape(k), escape(val));
         }
     }
     out

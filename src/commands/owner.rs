@@ -9,11 +9,10 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{Format, OwnerArgs};
-use crate::containers::answers_to;
 use crate::identity;
 use crate::inspect::Inspected;
 use crate::operand::{check_operand, Operand};
-use crate::output::{emit, emit_json};
+use crate::output::{emit, emit_json, escape, escape_message};
 use crate::ownership::{resolve_owner, OwnerSource, NO_SOURCE};
 use crate::queries::{inspect_objects, Kind};
 
@@ -25,6 +24,7 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     let report = report(
         &args.containers,
         &found.objects,
+        &found.answers,
         &found.missing,
         identity::user_by_uid,
     );
@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     if !report.missing.is_empty() {
         crate::say!(
             "ds01-build: no such container: {}",
-            report.missing.join(", ")
+            escape_message(&report.missing.join(", "))
         );
     }
     let ownerless: Vec<&str> = report
@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: OwnerArgs) -> Result<i32> {
     if !ownerless.is_empty() {
         crate::say!(
             "ds01-build: no owner for {} (none of ds01.user, aime.mlc.USER, aime.mlc, NAME._.UID gives one)",
-            ownerless.join(", ")
+            escape_message(&ownerless.join(", "))
         );
     }
     Ok(if report.missing.is_empty() && ownerless.is_empty() {
@@ -77,10 +77,11 @@ pub struct OwnerReport {
     pub missing: Vec<String>,
 }
 
-/// Pair each argument with the object that answers to it and resolve its owner.
+/// Each argument with the object the engine resolved it to, and its owner.
 fn report<F>(
     queries: &[String],
     objects: &[Inspected],
+    answers: &[Option<usize>],
     missing: &[String],
     passwd: F,
 ) -> OwnerReport
@@ -89,8 +90,11 @@ where
 {
     let owners = queries
         .iter()
-        .filter(|q| !missing.contains(q))
-        .filter_map(|q| objects.iter().find(|o| answers_to(o, q)).map(|o| (q, o)))
+        .enumerate()
+        .filter_map(|(i, q)| {
+            let object = answers.get(i).copied().flatten()?;
+            objects.get(object).map(|o| (q, o))
+        })
         .map(|(q, o)| {
             let owner = resolve_owner(&o.labels, &o.name, &passwd);
             OwnerLine {
@@ -115,8 +119,8 @@ fn text(report: &OwnerReport) -> String {
         .map(|o| {
             format!(
                 "{}\t{}\t{}\n",
-                o.container,
-                o.owner.as_deref().unwrap_or("-"),
+                escape(&o.container),
+                escape(o.owner.as_deref().unwrap_or("-")),
                 o.source.map_or(NO_SOURCE, OwnerSource::as_str)
             )
         })
@@ -139,7 +143,8 @@ mod tests {
         let q: Vec<String> = ["a", "b-id", "c._.0", "d", "gone"]
             .map(String::from)
             .to_vec();
-        let r = report(&q, &objects, &["gone".to_string()], |uid| {
+        let answers = [Some(1), Some(0), Some(2), Some(3), None];
+        let r = report(&q, &objects, &answers, &["gone".to_string()], |uid| {
             (uid == 0).then(|| "root".to_string())
         });
         assert_eq!(
@@ -151,6 +156,25 @@ mod tests {
         assert_eq!(json["owners"][1]["name"], "b");
         assert_eq!(json["owners"][1]["source"], "aime.mlc.USER");
         assert_eq!(json["owners"][3]["owner"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn each_argument_gets_the_object_the_engine_resolved_it_to() {
+        // `owner A B`: B is a container's name and a prefix of A's ID.
+        let mut a = obj("a", &[("ds01.user", "alice")]);
+        a.id = "47905390a342".into();
+        let b = obj("47", &[("ds01.user", "bob")]);
+        let q: Vec<String> = ["a", "47"].map(String::from).to_vec();
+        let r = report(&q, &[a, b], &[Some(0), Some(1)], &[], |_| None);
+        assert_eq!(text(&r), "a\talice\tds01.user\n47\tbob\tds01.user\n");
+    }
+
+    #[test]
+    fn label_values_cannot_add_rows_or_columns() {
+        let o = obj("box", &[("ds01.user", "eve\nfake\tmallory\x1b[31m")]);
+        let q = vec!["box".to_string()];
+        let r = report(&q, &[o], &[Some(0)], &[], |_| None);
+        assert_eq!(text(&r), "box\teve\\nfake\\tmallory\\x1b[31m\tds01.user\n");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::cli::{PsArgs, TableFormat};
 use crate::containers::{self, ContainerView, Scope};
 use crate::identity;
 use crate::operand::{check_operand, Operand};
-use crate::output::{aligned, emit, emit_json};
+use crate::output::{aligned, emit, emit_json, escape, escape_message};
 use crate::queries;
 
 pub fn run(ctx: &Context, args: PsArgs) -> Result<i32> {
@@ -55,7 +55,7 @@ fn fleet(ctx: &Context, args: &PsArgs, scope: &Scope) -> Result<i32> {
             Err(err) => {
                 crate::say!(
                     "ds01-build: engine {name} did not answer: {}",
-                    one_line(err)
+                    escape_message(&one_line(err))
                 );
                 code = PARTIAL;
             }
@@ -124,15 +124,15 @@ fn table(views: &[&ContainerView]) -> String {
     ];
     let rows = views.iter().map(|v| {
         vec![
-            v.name.clone(),
+            escape(&v.name).into_owned(),
             v.owner.as_ref().map_or("-".to_string(), |o| {
-                format!("{} ({})", o.user, o.source.as_str())
+                format!("{} ({})", escape(&o.user), o.source.as_str())
             }),
             v.managed.as_str().to_string(),
-            v.interface.clone().unwrap_or_else(|| "-".into()),
+            escape(v.interface.as_deref().unwrap_or("-")).into_owned(),
             v.namespace.as_str().to_string(),
-            v.state.clone(),
-            v.created.clone(),
+            escape(&v.state).into_owned(),
+            escape(&v.created).into_owned(),
         ]
     });
     let header = header.map(String::from).to_vec();

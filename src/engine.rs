@@ -970,16 +970,22 @@ impl ScopeState {
 }
 
 impl SignalScope {
+    /// A scope that catches nothing (signals keep their default action): for a run that starts no
+    /// engine and leaves nothing behind, such as a dry run, which then needs no watcher thread.
+    pub fn idle() -> SignalScope {
+        SignalScope {
+            state: std::sync::Arc::default(),
+            handle: None,
+            thread: None,
+        }
+    }
+
     pub fn catch() -> SignalScope {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let state = std::sync::Arc::<std::sync::Mutex<ScopeState>>::default();
         let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-            return SignalScope {
-                state,
-                handle: None,
-                thread: None,
-            };
+            return SignalScope::idle();
         };
+        let state = std::sync::Arc::<std::sync::Mutex<ScopeState>>::default();
         let handle = signals.handle();
         let seen = std::sync::Arc::clone(&state);
         let thread = std::thread::spawn(move || {

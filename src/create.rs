@@ -94,6 +94,12 @@ impl CreatePlan {
         })
     }
 
+    /// The Engine API request that makes the same container as [`CreatePlan::command`] (see
+    /// [`crate::create_api`]), or why there is none.
+    pub fn api_body(&self) -> Result<serde_json::Value, crate::create_api::Untranslated> {
+        crate::create_api::body(&self.options, &self.labels, &self.image, &self.cmd)
+    }
+
     /// Keep the image's `ds01.*` runtime labels (container scope, see
     /// [`container_schema::Scope`]) from reaching the container: every one this plan does not set
     /// is written empty, which every DS01 reader takes as absent (docker has no label removal). A

@@ -11,6 +11,7 @@ pub mod config;
 pub mod container_schema;
 pub mod containers;
 pub mod create;
+pub mod create_api;
 pub mod create_options;
 pub mod docker_options;
 pub mod dockerfile;

@@ -117,14 +117,40 @@ fn parse_host(host: &str, source: &str) -> Route {
     ))
 }
 
+/// The docker CLI's config directory: `DOCKER_CONFIG`, else `~/.docker`.
+fn docker_config_dir(s: &Surroundings) -> Option<PathBuf> {
+    let var = |k: &str| (s.var)(k).filter(|v| !v.is_empty());
+    match var("DOCKER_CONFIG") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => var("HOME").map(|home| Path::new(&home).join(".docker")),
+    }
+}
+
+/// Why the docker CLI's config would make its `create` differ from the API request
+/// [`crate::create_api`] builds: `proxies` (the CLI adds their `*_PROXY` variables to the
+/// container's environment), or a config it cannot be sure of. `None`: no such reason.
+pub fn config_changes_create(s: &Surroundings) -> Option<String> {
+    let dir = docker_config_dir(s)?;
+    let path = dir.join("config.json");
+    let text = (s.read)(&path)?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(json) => json
+            .get("proxies")
+            .filter(|p| p.as_object().is_none_or(|p| !p.is_empty()))
+            .map(|_| {
+                format!(
+                    "{} sets proxies (the CLI adds them to the environment)",
+                    path.display()
+                )
+            }),
+        Err(_) => Some(format!("{} is not JSON", path.display())),
+    }
+}
+
 fn docker_route(context: Option<&str>, s: &Surroundings) -> Route {
     let var = |k: &str| (s.var)(k).filter(|v| !v.is_empty());
-    let dir = match var("DOCKER_CONFIG") {
-        Some(dir) => PathBuf::from(dir),
-        None => match var("HOME") {
-            Some(home) => Path::new(&home).join(".docker"),
-            None => return cli("no HOME to find the docker config"),
-        },
+    let Some(dir) = docker_config_dir(s) else {
+        return cli("no HOME to find the docker config");
     };
     let tls_env = var("DOCKER_TLS_VERIFY").is_some() || var("DOCKER_CERT_PATH").is_some();
     let (name, source) = match (context, var("DOCKER_HOST"), var("DOCKER_CONTEXT")) {
@@ -232,6 +258,24 @@ fn podman_route(context: Option<&str>, s: &Surroundings) -> Route {
 /// The route for `engine` from the process's surroundings (the operator's fixed environment under
 /// privilege, else the caller's).
 pub fn route_for(engine: &Engine) -> Route {
+    // DS01_BUILD_API=off is honoured from the caller too: it can only keep reads on the CLI.
+    if std::env::var(API_ENV).ok().as_deref() == Some("off") {
+        return cli(format!("{API_ENV}=off"));
+    }
+    with_surroundings(engine, |s| {
+        route(
+            engine.kind(),
+            engine.program(),
+            engine.is_operators(),
+            engine.context(),
+            s,
+        )
+    })
+}
+
+/// `ask` with `engine`'s surroundings: the operator's fixed environment under privilege, else the
+/// caller's.
+pub fn with_surroundings<T>(engine: &Engine, ask: impl FnOnce(&Surroundings) -> T) -> T {
     let operator_env = engine.operator_env();
     let var = |k: &str| match operator_env {
         Some(env) => env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()),
@@ -251,17 +295,7 @@ pub fn route_for(engine: &Engine) -> Route {
         exists: &exists,
         uid: nix::unistd::geteuid().as_raw(),
     };
-    // DS01_BUILD_API=off is honoured from the caller too: it can only keep reads on the CLI.
-    if std::env::var(API_ENV).ok().as_deref() == Some("off") {
-        return cli(format!("{API_ENV}=off"));
-    }
-    route(
-        engine.kind(),
-        engine.program(),
-        engine.is_operators(),
-        engine.context(),
-        &s,
-    )
+    ask(&s)
 }
 
 /// One container as the list call gives it.
@@ -467,6 +501,73 @@ impl Client {
     }
 }
 
+/// What `POST /containers/create` gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// Created: its ID and the daemon's warnings.
+    Id { id: String, warnings: Vec<String> },
+    /// No container: the daemon refused (`status`), or no answer came (`status` `None`: the
+    /// connection failed before or during the request).
+    Failed {
+        status: Option<u16>,
+        message: String,
+    },
+}
+
+impl Client {
+    /// `POST /containers/create?name=NAME` with `body` (built by [`crate::create_api::body`]).
+    pub fn create(&self, name: &str, body: serde_json::Value) -> Created {
+        if self.verbose {
+            crate::say!(
+                "+ POST /containers/create?name={name} ({})",
+                self.endpoint.url()
+            );
+        }
+        let body: bollard::models::ContainerCreateBody = match serde_json::from_value(body) {
+            Ok(body) => body,
+            Err(e) => {
+                return Created::Failed {
+                    status: None,
+                    message: format!("the request body does not fit the API model: {e}"),
+                }
+            }
+        };
+        let options = bollard::query_parameters::CreateContainerOptionsBuilder::new()
+            .name(name)
+            .build();
+        match self
+            .runtime
+            .block_on(self.docker.create_container(Some(options), body))
+        {
+            Ok(response) => Created::Id {
+                id: response.id,
+                warnings: response.warnings,
+            },
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            }) => Created::Failed {
+                status: Some(status_code),
+                message,
+            },
+            Err(e) => Created::Failed {
+                status: None,
+                message: e.to_string(),
+            },
+        }
+    }
+
+    /// `DELETE /containers/ID` (a container this run created and must not leave behind).
+    pub fn remove(&self, id: &str) -> Result<(), String> {
+        if self.verbose {
+            crate::say!("+ DELETE /containers/{id} ({})", self.endpoint.url());
+        }
+        self.runtime
+            .block_on(self.docker.remove_container(id, None))
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Names the API's path routes take as they are (bollard puts them into the URL unescaped):
 /// references and IDs only.
 fn plain_name(name: &str) -> bool {
@@ -570,6 +671,9 @@ mod tests {
         }
         fn route(&self, kind: EngineKind, program: &str, context: Option<&str>) -> Route {
             let operators = program.starts_with('/');
+            self.with(|s| route(kind, program, operators, context, s))
+        }
+        fn with<T>(&self, ask: impl FnOnce(&Surroundings) -> T) -> T {
             let var = |k: &str| self.vars.get(k).map(|v| v.to_string());
             let read = |p: &Path| self.files.get(p).cloned();
             let list_dir = |p: &Path| {
@@ -586,20 +690,35 @@ mod tests {
                 v
             };
             let exists = |p: &Path| self.files.keys().any(|f| f.starts_with(p));
-            route(
-                kind,
-                program,
-                operators,
-                context,
-                &Surroundings {
-                    var: &var,
-                    read: &read,
-                    list_dir: &list_dir,
-                    exists: &exists,
-                    uid: self.uid,
-                },
-            )
+            ask(&Surroundings {
+                var: &var,
+                read: &read,
+                list_dir: &list_dir,
+                exists: &exists,
+                uid: self.uid,
+            })
         }
+    }
+
+    #[test]
+    fn a_docker_config_with_proxies_keeps_create_on_the_cli() {
+        let changes = |w: World| w.with(config_changes_create);
+        assert_eq!(changes(World::new(&[("HOME", "/h")])), None);
+        let plain = r#"{"auths": {}, "currentContext": "default"}"#;
+        assert_eq!(
+            changes(World::new(&[("HOME", "/h")]).file("/h/.docker/config.json", plain)),
+            None
+        );
+        let proxies = r#"{"proxies": {"default": {"httpProxy": "http://p:3128"}}}"#;
+        let why = changes(World::new(&[("DOCKER_CONFIG", "/c")]).file("/c/config.json", proxies));
+        assert!(why.unwrap().contains("/c/config.json sets proxies"));
+        let broken = changes(World::new(&[("HOME", "/h")]).file("/h/.docker/config.json", "{"));
+        assert!(broken.unwrap().contains("is not JSON"));
+        let empty = r#"{"proxies": {}}"#;
+        assert_eq!(
+            changes(World::new(&[("HOME", "/h")]).file("/h/.docker/config.json", empty)),
+            None
+        );
     }
 
     fn api(endpoint: Endpoint) -> impl Fn(&Route) -> bool {

@@ -781,3 +781,205 @@ fn option_table_covers_both_docker_clis() {
     }
     assert!(checked > 150, "{checked}");
 }
+
+/// Whether `create` takes the Engine API path here (docker itself with reads on the API; see
+/// `ds01_build::create_api`), else the CLI's.
+pub fn api_creates() -> bool {
+    engine_program() == "docker" && std::env::var("DS01_BUILD_API").as_deref() != Ok("off")
+}
+
+/// A container's `Config` and `HostConfig` as the engine stored them, minus what differs between
+/// two creates of the same argv: the ID-derived hostname, the name and time labels, the order of
+/// `Binds` and `Env` (the docker CLI collects `-v` and `-e` in maps).
+fn stored(name: &str) -> serde_json::Value {
+    let out = engine(&["inspect", "--format", "{{json .}}", name]);
+    out.success();
+    let mut c: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let id = c["Id"].as_str().unwrap().to_string();
+    let config = c["Config"].as_object_mut().unwrap();
+    if config["Hostname"].as_str() == Some(&id[..12]) {
+        config.remove("Hostname");
+    }
+    let labels = config["Labels"].as_object_mut().unwrap();
+    for key in ["ds01.name", "ds01.container_name", "ds01.created_at"] {
+        labels.remove(key);
+    }
+    if let Some(env) = c["Config"]["Env"].as_array_mut() {
+        env.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    }
+    if let Some(binds) = c["HostConfig"]["Binds"].as_array_mut() {
+        binds.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    }
+    serde_json::json!({
+        "Config": c["Config"],
+        "HostConfig": c["HostConfig"],
+        "Networks": c["NetworkSettings"]["Networks"].as_object().map(|n| n.keys().cloned().collect::<Vec<_>>()),
+    })
+}
+
+/// Each translated option, in the value forms the translation covers, makes through the API the
+/// container plain `docker create` makes from the same argv (the dry run's); options without a
+/// translation take the CLI path and still make it.
+#[test]
+fn the_api_path_creates_what_plain_docker_create_does() {
+    require_engine!();
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "apicreate", "");
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().display().to_string();
+    let cases: Vec<(Vec<String>, Vec<&str>, bool)> = vec![
+        (vec![], vec![], true),
+        (
+            [
+                "--network",
+                "none",
+                "-it",
+                "-e",
+                "A=b",
+                "-e",
+                "C=",
+                "-w",
+                "/w",
+                "--user",
+                "1:2",
+                "--hostname",
+                "h1",
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec!["sh", "-c", "echo \"$HOME\" `id`; exit 3"],
+            true,
+        ),
+        (
+            vec![
+                "-v".into(),
+                format!("{src}:/mnt/a:ro"),
+                "-v".into(),
+                format!("{src}:/mnt/b"),
+                "--volume".into(),
+                format!("{src}:/mnt/c:rw,z"),
+                "--device".into(),
+                "/dev/null:/dev/n:r".into(),
+                "--device".into(),
+                "/dev/zero".into(),
+                "--cap-add".into(),
+                "sys_ptrace".into(),
+                "--cap-add".into(),
+                "CAP_NET_ADMIN".into(),
+                "--cap-drop".into(),
+                "mknod".into(),
+                "--network".into(),
+                "host".into(),
+            ],
+            vec![],
+            true,
+        ),
+        (
+            [
+                "--security-opt",
+                "no-new-privileges",
+                "--security-opt",
+                "seccomp=unconfined",
+                "--security-opt",
+                "apparmor=unconfined",
+                "--shm-size",
+                "64m",
+                "--ipc",
+                "private",
+                "--ulimit",
+                "nofile=1024:2048",
+                "--ulimit",
+                "core=0",
+                "--ulimit",
+                "memlock=-1",
+                "--group-add",
+                "1234",
+                "--group-add",
+                "video",
+                "--privileged=false",
+                "--read-only",
+                "--tty=false",
+                "--interactive=true",
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec![],
+            true,
+        ),
+        (
+            [
+                "--gpus",
+                "all",
+                "--gpus",
+                "2",
+                "--gpus",
+                "device=MIG-4f5e6d7c",
+                "--runtime",
+                "runc",
+                "--cgroup-parent",
+                "ds01-x.slice",
+                "--label",
+                "other=1",
+                "--label",
+                "flag",
+                "--net=none",
+                "--shm-size=1GiB",
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec!["/bin/sh"],
+            true,
+        ),
+        // No translation: the CLI path.
+        (
+            ["--memory", "64m", "-e", "HOME", "--network", "none"]
+                .map(String::from)
+                .to_vec(),
+            vec![],
+            false,
+        ),
+    ];
+    for (i, (options, cmd, translated)) in cases.iter().enumerate() {
+        let name = unique(&format!("api{i}"));
+        let plain_name = format!("{name}-plain");
+        cleanup.container(&name);
+        cleanup.container(&plain_name);
+        let mut args = vec![
+            "create",
+            "--name",
+            &name,
+            "--exact-name",
+            "--format",
+            "json",
+            "--",
+        ];
+        args.extend(options.iter().map(String::as_str));
+        args.push(&image);
+        args.extend(cmd.iter().copied());
+        let mut dry = args.clone();
+        dry.insert(1, "--dry-run");
+        let argv: Vec<String> =
+            serde_json::from_value(ds01(&dry).run().json()["argv"].clone()).unwrap();
+        let out = ds01(&args).run();
+        out.success();
+        let via = if *translated && api_creates() {
+            "api"
+        } else {
+            "cli"
+        };
+        assert_eq!(out.json()["via"], via, "case {i}: {options:?}");
+        let plain: Vec<String> = argv[1..]
+            .iter()
+            .map(|a| {
+                if *a == name {
+                    plain_name.clone()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
+        engine(&plain).success();
+        assert_eq!(stored(&name), stored(&plain_name), "case {i}: {options:?}");
+    }
+}

@@ -248,6 +248,12 @@ fn worked_example_single_mig_matches_plain_docker_create() {
     tail.extend(command);
     let out = ds01(&args_ref(&ds01_build_args(&ws, &name, &user, &tail))).run();
     out.success();
+    let via = if crate::create::api_creates() {
+        "api"
+    } else {
+        "cli"
+    };
+    assert_eq!(out.json()["via"], via);
 
     // HostConfig and the container's command and config are the same.
     assert_eq!(host_config(&name), host_config(&plain_name));

@@ -318,3 +318,82 @@ fn sigkill_cannot_be_caught_and_the_daemon_still_creates_a_correctly_labelled_co
         .unwrap();
     assert_eq!(crate::support::inspect_labels(&name)["ds01.user"], me.name);
 }
+
+/// A unix socket in front of the real daemon's that holds each `POST /containers/create` for
+/// `delay` before passing it on (every other request passes at once); `arrived` gets a message
+/// when a create request comes in.
+fn delaying_proxy(
+    socket: &Path,
+    delay: Duration,
+    arrived: std::sync::mpsc::Sender<()>,
+) -> std::thread::JoinHandle<()> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let listener = UnixListener::bind(socket).unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let arrived = arrived.clone();
+            std::thread::spawn(move || {
+                let mut daemon = UnixStream::connect("/var/run/docker.sock").unwrap();
+                let mut back_client = client.try_clone().unwrap();
+                let mut back_daemon = daemon.try_clone().unwrap();
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut back_daemon, &mut back_client);
+                });
+                let mut buf = [0u8; 65536];
+                loop {
+                    let n = match client.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if buf[..n].starts_with(b"POST ")
+                        && String::from_utf8_lossy(&buf[..n]).contains("/containers/create")
+                    {
+                        let _ = arrived.send(());
+                        std::thread::sleep(delay);
+                    }
+                    if daemon.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    })
+}
+
+/// The Engine API path holds signals as the CLI path does: a SIGTERM while the daemon has the
+/// create request is acted on once it answers: the container is removed, exit 143.
+#[test]
+fn a_signal_during_an_api_create_removes_what_the_daemon_created() {
+    require_engine!();
+    if engine_program() != "docker" || std::env::var("DS01_BUILD_API").as_deref() == Ok("off") {
+        return; // the API path is docker's, with API reads on
+    }
+    let mut cleanup = Cleanup::default();
+    let image = busybox_image(&mut cleanup, "sig-api", "");
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("slow.sock");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _proxy = delaying_proxy(&socket, Duration::from_secs(2), tx);
+    let name = unique("sig-api");
+    cleanup.container(&name);
+    let child = ds01(&["create", &image, "--name", &name, "--exact-name"])
+        .env("DOCKER_HOST", &format!("unix://{}", socket.display()))
+        .into_command();
+    let child = spawn(child);
+    // The create request reached the socket: the API path, not a CLI process.
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("no create request reached the daemon");
+    send(child.id() as i32, &[Signal::SIGTERM]);
+    let out = finish(child);
+    assert_eq!(out.code, 143, "{}", out.stderr);
+    out.fails_with(&format!(
+        "interrupted by SIGTERM during `docker create`: {name} ("
+    ));
+    out.fails_with("had been created and was removed");
+    assert!(
+        !exists(&name),
+        "{name} exists after ds01-build said it was removed"
+    );
+}

@@ -1,6 +1,8 @@
-//! `ds01-build create`: plan (all validation, no engine call), then `docker create` once.
+//! `ds01-build create`: plan (all validation, no engine call), read the image's labels, then create
+//! once: one Engine API request when the options translate exactly ([`crate::create_api`]), else
+//! `docker create`.
 //!
-//! There is no separate "is the name free?" engine call: `docker create` refuses a taken name
+//! There is no separate "is the name free?" engine call: the engine refuses a taken name
 //! atomically (docker 28 exits 1, 20.10 125) and leaves the existing container untouched; that refusal is reported with
 //! a clear message and the engine's exit code. A pre-check would cost a second engine round trip
 //! (≈ 20–25 ms, more than half a `docker create`) and could still race.
@@ -10,8 +12,9 @@ use anyhow::{Context as _, Result};
 use super::{Context, Interrupted};
 use crate::cli::{CreateArgs, Format};
 use crate::create::{self, CreatePlan, Inputs};
-use crate::engine::{Captured, Caught, EngineError};
-use crate::engine_client::Client;
+use crate::create_api::Untranslated;
+use crate::engine::{Captured, Caught, EngineError, EngineKind, SignalScope};
+use crate::engine_client::{self, Client, Created};
 use crate::identity::{self, Mode};
 use crate::labels;
 use crate::output::{emit, emit_json};
@@ -66,11 +69,23 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
         return Ok(0);
     }
 
-    let plan = neutralise_image_labels(ctx, plan)?;
+    // One client for the image read and the create.
+    let client = Client::for_engine(&ctx.engine);
+    let plan = neutralise_image_labels(ctx, client.as_ref(), plan)?;
+    if let Some(client) = &client {
+        if let Some(code) = create_via_api(ctx, &args, client, &plan)? {
+            return Ok(code);
+        }
+    }
 
     let (captured, caught) = plan.command.capture_holding_signals()?;
     if let Some(caught) = caught {
-        return Err(interrupted(ctx, &plan, captured, caught).into());
+        let remove = |id: &str| match ctx.engine.command(["rm", id]).capture() {
+            Ok(rm) if rm.code == 0 => Ok(()),
+            Ok(rm) => Err(rm.stderr.trim().to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        return Err(interrupted(ctx, &plan, captured, caught, &remove).into());
     }
     let result = match captured.code {
         0 => Ok(captured.stdout),
@@ -91,15 +106,109 @@ pub fn run(ctx: &Context, args: CreateArgs) -> Result<i32> {
             });
         }
     };
+    report(&args, &plan, &id, "cli")?;
+    Ok(0)
+}
+
+/// The created container's ID (text), or the plan with `id` and `via` (`api` or `cli`).
+fn report(args: &CreateArgs, plan: &CreatePlan, id: &str, via: &str) -> Result<()> {
     match args.format {
         Format::Json => {
             let mut json = plan.to_json();
             json["id"] = id.into();
-            emit_json(&json)?;
+            json["via"] = via.into();
+            emit_json(&json)
         }
-        Format::Text => emit(format!("{id}\n"))?,
+        Format::Text => emit(format!("{id}\n")),
     }
-    Ok(0)
+}
+
+/// Create through the Engine API when every passthrough option has an exact translation
+/// ([`create_api::body`]; docker only: podman's compatible API does not create what `podman
+/// create` does). Signals are held as around the CLI's create. `None`: take the CLI path, for an
+/// option without translation or when the daemon refused (nothing was created; the CLI then says
+/// why in the engine's own words and exit code).
+fn create_via_api(
+    ctx: &Context,
+    args: &CreateArgs,
+    client: &Client,
+    plan: &CreatePlan,
+) -> Result<Option<i32>> {
+    let verbose = ctx.engine.verbose();
+    let why_cli = if ctx.engine.kind() != EngineKind::Docker {
+        Some(format!(
+            "{} (its API creates differently)",
+            ctx.engine.program()
+        ))
+    } else if content_trust(ctx) {
+        Some("DOCKER_CONTENT_TRUST (the CLI resolves the image through Notary)".to_string())
+    } else {
+        engine_client::with_surroundings(&ctx.engine, engine_client::config_changes_create)
+    };
+    let body = match why_cli.map_or_else(|| plan.api_body(), |why| Err(Untranslated(why))) {
+        Ok(body) => body,
+        Err(Untranslated(why)) => {
+            if verbose {
+                crate::say!("# creates via the CLI: {why}");
+            }
+            return Ok(None);
+        }
+    };
+    let scope = SignalScope::catch();
+    let created = client.create(&plan.name, body);
+    let caught = scope.caught();
+    drop(scope);
+    match (created, caught) {
+        (Created::Id { id, warnings }, None) => {
+            for warning in warnings {
+                crate::say!("WARNING: {warning}");
+            }
+            report(args, plan, &id, "api")?;
+            Ok(Some(0))
+        }
+        (Created::Id { id, .. }, Some(caught)) => {
+            let captured = Captured {
+                code: 0,
+                stdout: id,
+                stderr: String::new(),
+            };
+            Err(interrupted(ctx, plan, captured, caught, &|id| client.remove(id)).into())
+        }
+        (Created::Failed { message, .. }, Some(caught)) => Err(Interrupted {
+            code: 128 + caught.first,
+            message: format!(
+                "interrupted by {} during `{} create`: no container {} was created (the daemon answered: {})",
+                caught.name(),
+                ctx.engine.program(),
+                plan.name,
+                message.lines().next().unwrap_or("").trim()
+            ),
+        }
+        .into()),
+        (Created::Failed { status, message }, None) => {
+            if verbose {
+                let status = status.map_or("no answer".to_string(), |s| s.to_string());
+                crate::say!("# the API refused ({status}: {message}): asking the CLI");
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Whether the CLI would resolve the image through content trust (`DOCKER_CONTENT_TRUST` set to
+/// a true value in the environment it gets).
+fn content_trust(ctx: &Context) -> bool {
+    let value = match ctx.engine.operator_env() {
+        Some(env) => env
+            .iter()
+            .find(|(k, _)| k == "DOCKER_CONTENT_TRUST")
+            .map(|(_, v)| v.clone()),
+        None => std::env::var("DOCKER_CONTENT_TRUST").ok(),
+    };
+    matches!(
+        value.as_deref(),
+        Some("1" | "t" | "T" | "TRUE" | "true" | "True")
+    )
 }
 
 /// Who may not use `--owner`, and why: everyone but root itself and, with privileges, the admins
@@ -133,18 +242,15 @@ fn interrupted(
     plan: &CreatePlan,
     captured: Captured,
     caught: Caught,
+    remove: &dyn Fn(&str) -> Result<(), String>,
 ) -> Interrupted {
     let name = &plan.name;
     let engine = ctx.engine.program();
     let what = if captured.code == 0 {
         let id = captured.stdout.trim().to_string();
         let short = &id[..id.len().min(12)];
-        match ctx.engine.command(["rm", id.as_str()]).capture() {
-            Ok(rm) if rm.code == 0 => format!("{name} ({short}) had been created and was removed"),
-            Ok(rm) => format!(
-                "{name} ({short}) was created and removing it failed ({}): remove it with `{engine} rm {name}`",
-                rm.stderr.trim()
-            ),
+        match remove(&id) {
+            Ok(()) => format!("{name} ({short}) had been created and was removed"),
             Err(e) => format!(
                 "{name} ({short}) was created and removing it failed ({e}): remove it with `{engine} rm {name}`"
             ),
@@ -179,12 +285,14 @@ fn interrupted(
 /// signals held like the create's) and keep its
 /// `ds01.*` runtime labels from reaching the container ([`CreatePlan::neutralise`]). A signal
 /// meanwhile: nothing was created, exit 128 + n.
-fn neutralise_image_labels(ctx: &Context, plan: CreatePlan) -> Result<CreatePlan> {
+fn neutralise_image_labels(
+    ctx: &Context,
+    client: Option<&Client>,
+    plan: CreatePlan,
+) -> Result<CreatePlan> {
     // The Engine API where the CLI's endpoint is one (no process); else, or for a miss, the CLI.
     let names = [plan.image.clone()];
-    if let Some(found) =
-        Client::for_engine(&ctx.engine).and_then(|c| c.inspect(&names, false, true))
-    {
+    if let Some(found) = client.and_then(|c| c.inspect(&names, false, true)) {
         return Ok(plan.neutralise(&found[0].labels, &ctx.engine)?);
     }
     let command = ctx

@@ -763,7 +763,9 @@ pub fn scratch_project(tag: &str, profile: &str) -> tempfile::TempDir {
         "ctx/Dockerfile",
         "FROM scratch\nCOPY a.txt /a.txt\n",
     );
-    write(dir.path(), "ctx/a.txt", "a\n");
+    // Content of its own: no two tests share the COPY step's cached image, which one test's
+    // cleanup (`rmi -f`) would otherwise pull from under another's build ("failed to get digest").
+    write(dir.path(), "ctx/a.txt", &format!("{}\n", dir.path().display()));
     write(dir.path(), "ctx/TAG", &format!("{tag}\n"));
     write(dir.path(), "p.toml", profile);
     dir

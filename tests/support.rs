@@ -765,7 +765,11 @@ pub fn scratch_project(tag: &str, profile: &str) -> tempfile::TempDir {
     );
     // Content of its own: no two tests share the COPY step's cached image, which one test's
     // cleanup (`rmi -f`) would otherwise pull from under another's build ("failed to get digest").
-    write(dir.path(), "ctx/a.txt", &format!("{}\n", dir.path().display()));
+    write(
+        dir.path(),
+        "ctx/a.txt",
+        &format!("{}\n", dir.path().display()),
+    );
     write(dir.path(), "ctx/TAG", &format!("{tag}\n"));
     write(dir.path(), "p.toml", profile);
     dir

@@ -235,9 +235,8 @@ fn push(list: &mut Value, item: Value) {
 fn boolean(item: &Item) -> Result<bool, Untranslated> {
     match item.value.as_deref() {
         None => Ok(true),
-        Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
-        Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
-        Some(other) => untranslated(format!("--{}={other:?}", item.long)),
+        Some(v) => crate::engine::parse_go_bool(v)
+            .ok_or_else(|| Untranslated(format!("--{}={v:?}", item.long))),
     }
 }
 

@@ -126,10 +126,15 @@ fn docker_config_dir(s: &Surroundings) -> Option<PathBuf> {
     }
 }
 
-/// Why the docker CLI's config would make its `create` differ from the API request
-/// [`crate::create_api`] builds: `proxies` (the CLI adds their `*_PROXY` variables to the
-/// container's environment), or a config it cannot be sure of. `None`: no such reason.
-pub fn config_changes_create(s: &Surroundings) -> Option<String> {
+/// Why the docker CLI's surroundings would make its `create` differ from the API request
+/// [`crate::create_api`] builds: `DOCKER_CONTENT_TRUST` (the CLI resolves the image through
+/// Notary), the config's `proxies` (the CLI adds their `*_PROXY` variables to the container's
+/// environment), or a config it cannot be sure of. `None`: no such reason.
+pub fn cli_changes_create(s: &Surroundings) -> Option<String> {
+    let trust = (s.var)("DOCKER_CONTENT_TRUST");
+    if trust.as_deref().and_then(crate::engine::parse_go_bool) == Some(true) {
+        return Some("DOCKER_CONTENT_TRUST (the CLI resolves the image through Notary)".into());
+    }
     let dir = docker_config_dir(s)?;
     let path = dir.join("config.json");
     let text = (s.read)(&path)?;
@@ -376,8 +381,13 @@ impl Client {
 
     /// `+ GET PATH (ENDPOINT)` for `-v`: one line per request, like a CLI call's `+ docker ...`.
     fn trace(&self, path: &str) {
+        self.trace_request("GET", path);
+    }
+
+    /// `+ METHOD PATH (ENDPOINT)` for `-v`.
+    fn trace_request(&self, method: &str, path: &str) {
         if self.verbose {
-            crate::say!("+ GET {path} ({})", self.endpoint.url());
+            crate::say!("+ {method} {path} ({})", self.endpoint.url());
         }
     }
 
@@ -517,12 +527,7 @@ pub enum Created {
 impl Client {
     /// `POST /containers/create?name=NAME` with `body` (built by [`crate::create_api::body`]).
     pub fn create(&self, name: &str, body: serde_json::Value) -> Created {
-        if self.verbose {
-            crate::say!(
-                "+ POST /containers/create?name={name} ({})",
-                self.endpoint.url()
-            );
-        }
+        self.trace_request("POST", &format!("/containers/create?name={name}"));
         let body: bollard::models::ContainerCreateBody = match serde_json::from_value(body) {
             Ok(body) => body,
             Err(e) => {
@@ -559,9 +564,7 @@ impl Client {
 
     /// `DELETE /containers/ID` (a container this run created and must not leave behind).
     pub fn remove(&self, id: &str) -> Result<(), String> {
-        if self.verbose {
-            crate::say!("+ DELETE /containers/{id} ({})", self.endpoint.url());
-        }
+        self.trace_request("DELETE", &format!("/containers/{id}"));
         self.runtime
             .block_on(self.docker.remove_container(id, None))
             .map_err(|e| e.to_string())
@@ -701,8 +704,11 @@ mod tests {
     }
 
     #[test]
-    fn a_docker_config_with_proxies_keeps_create_on_the_cli() {
-        let changes = |w: World| w.with(config_changes_create);
+    fn content_trust_or_a_docker_config_with_proxies_keeps_create_on_the_cli() {
+        let changes = |w: World| w.with(cli_changes_create);
+        let trust = changes(World::new(&[("HOME", "/h"), ("DOCKER_CONTENT_TRUST", "1")]));
+        assert!(trust.unwrap().starts_with("DOCKER_CONTENT_TRUST"));
+        assert_eq!(changes(World::new(&[("DOCKER_CONTENT_TRUST", "0")])), None);
         assert_eq!(changes(World::new(&[("HOME", "/h")])), None);
         let plain = r#"{"auths": {}, "currentContext": "default"}"#;
         assert_eq!(

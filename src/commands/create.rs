@@ -140,10 +140,8 @@ fn create_via_api(
             "{} (its API creates differently)",
             ctx.engine.program()
         ))
-    } else if content_trust(ctx) {
-        Some("DOCKER_CONTENT_TRUST (the CLI resolves the image through Notary)".to_string())
     } else {
-        engine_client::with_surroundings(&ctx.engine, engine_client::config_changes_create)
+        engine_client::with_surroundings(&ctx.engine, engine_client::cli_changes_create)
     };
     let body = match why_cli.map_or_else(|| plan.api_body(), |why| Err(Untranslated(why))) {
         Ok(body) => body,
@@ -193,22 +191,6 @@ fn create_via_api(
             Ok(None)
         }
     }
-}
-
-/// Whether the CLI would resolve the image through content trust (`DOCKER_CONTENT_TRUST` set to
-/// a true value in the environment it gets).
-fn content_trust(ctx: &Context) -> bool {
-    let value = match ctx.engine.operator_env() {
-        Some(env) => env
-            .iter()
-            .find(|(k, _)| k == "DOCKER_CONTENT_TRUST")
-            .map(|(_, v)| v.clone()),
-        None => std::env::var("DOCKER_CONTENT_TRUST").ok(),
-    };
-    matches!(
-        value.as_deref(),
-        Some("1" | "t" | "T" | "TRUE" | "true" | "True")
-    )
 }
 
 /// Who may not use `--owner`, and why: everyone but root itself and, with privileges, the admins

@@ -131,8 +131,9 @@ fn docker_config_dir(s: &Surroundings) -> Option<PathBuf> {
 /// Notary), the config's `proxies` (the CLI adds their `*_PROXY` variables to the container's
 /// environment), or a config it cannot be sure of. `None`: no such reason.
 pub fn cli_changes_create(s: &Surroundings) -> Option<String> {
-    let trust = (s.var)("DOCKER_CONTENT_TRUST");
-    if trust.as_deref().and_then(crate::engine::parse_go_bool) == Some(true) {
+    // The CLI trusts on any non-empty value but a false one (a value ParseBool refuses too).
+    let trust = (s.var)("DOCKER_CONTENT_TRUST").filter(|v| !v.is_empty());
+    if trust.is_some_and(|v| crate::engine::parse_go_bool(&v) != Some(false)) {
         return Some("DOCKER_CONTENT_TRUST (the CLI resolves the image through Notary)".into());
     }
     let dir = docker_config_dir(s)?;
@@ -709,6 +710,12 @@ mod tests {
         let trust = changes(World::new(&[("HOME", "/h"), ("DOCKER_CONTENT_TRUST", "1")]));
         assert!(trust.unwrap().starts_with("DOCKER_CONTENT_TRUST"));
         assert_eq!(changes(World::new(&[("DOCKER_CONTENT_TRUST", "0")])), None);
+        let odd = changes(World::new(&[
+            ("HOME", "/h"),
+            ("DOCKER_CONTENT_TRUST", "yes"),
+        ]));
+        assert!(odd.unwrap().starts_with("DOCKER_CONTENT_TRUST"));
+        assert_eq!(changes(World::new(&[("DOCKER_CONTENT_TRUST", "")])), None);
         assert_eq!(changes(World::new(&[("HOME", "/h")])), None);
         let plain = r#"{"auths": {}, "currentContext": "default"}"#;
         assert_eq!(

@@ -80,7 +80,8 @@ struct Body {
     cap_drop: Vec<String>,
     /// `--ulimit` by name, the last one winning (the CLI's map; sent sorted by name).
     ulimits: std::collections::BTreeMap<String, Value>,
-    networks: Vec<String>,
+    /// `--network` (the CLI's one network without options; a second goes to the CLI).
+    network: Option<String>,
     /// `--env` by name, in first-given order.
     env: Vec<(String, String)>,
     interactive: bool,
@@ -104,7 +105,7 @@ impl Body {
             cap_add: Vec::new(),
             cap_drop: Vec::new(),
             ulimits: Default::default(),
-            networks: Vec::new(),
+            network: None,
             env: Vec::new(),
             interactive: false,
         }
@@ -142,10 +143,9 @@ impl Body {
                 if v.is_empty() || v.contains('=') || v.trim() != v {
                     return untranslated(format!("--network {v:?} (advanced syntax)"));
                 }
-                if !self.networks.is_empty() {
+                if self.network.replace(v).is_some() {
                     return untranslated("--network given twice");
                 }
-                self.networks.push(v);
             }
             "device" => push(&mut self.host["Devices"], device(&value())?),
             "cap-add" => self.cap_add.push(value()),
@@ -201,8 +201,8 @@ impl Body {
         self.host["Ulimits"] = Value::Array(self.ulimits.into_values().collect());
         // No --network: the CLI names the default network's endpoint; one network: none.
         let mut endpoints = Map::new();
-        match self.networks.first() {
-            Some(one) => self.host["NetworkMode"] = one.clone().into(),
+        match self.network {
+            Some(one) => self.host["NetworkMode"] = one.into(),
             None => {
                 endpoints.insert("default".into(), endpoint());
             }

@@ -791,7 +791,7 @@ pub fn api_creates() -> bool {
 /// A container's `Config` and `HostConfig` as the engine stored them, minus what differs between
 /// two creates of the same argv: the ID-derived hostname, the name and time labels, the order of
 /// `Binds` and `Env` (the docker CLI collects `-v` and `-e` in maps).
-fn stored(name: &str) -> serde_json::Value {
+pub fn stored(name: &str) -> serde_json::Value {
     let out = engine(&["inspect", "--format", "{{json .}}", name]);
     out.success();
     let mut c: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();

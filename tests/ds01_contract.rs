@@ -176,11 +176,7 @@ fn ds01_build_args(ws: &str, name: &str, user: &str, docker_tail: &[&str]) -> Ve
 /// `.HostConfig` with `Binds` sorted: the docker CLI collects `-v` values in a map, so the order of
 /// `Binds` differs between two creates from the same argv.
 fn host_config(target: &str) -> serde_json::Value {
-    let mut host = inspect_json(target, ".HostConfig");
-    if let Some(binds) = host["Binds"].as_array_mut() {
-        binds.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-    }
-    host
+    crate::create::stored(target)["HostConfig"].clone()
 }
 
 fn inspect_json(target: &str, field: &str) -> serde_json::Value {
